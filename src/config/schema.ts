@@ -1,0 +1,182 @@
+// The one configuration schema: every option with type, default, unit and help. The INI loader,
+// `inspector.conf.example` and `docs/config.md` are all derived from it (a test checks drift).
+// Names follow ironic-inspector's where the meaning is the same.
+
+interface Base<T> {
+  default: T;
+  help: string;
+  unit?: string;
+  /** Value must never be logged or shown (e.g. passwords). */
+  secret?: boolean;
+}
+export interface StringOption extends Base<string> {
+  type: 'string';
+  choices?: readonly string[];
+}
+export interface IntOption extends Base<number> {
+  type: 'int';
+  min?: number;
+  max?: number;
+}
+export interface FloatOption extends Base<number> {
+  type: 'float';
+  min?: number;
+  max?: number;
+}
+export interface BoolOption extends Base<boolean> {
+  type: 'bool';
+}
+export interface ListOption extends Base<readonly string[]> {
+  type: 'list';
+  choices?: readonly string[];
+}
+export type OptionSpec = StringOption | IntOption | FloatOption | BoolOption | ListOption;
+
+const str = (def: string, help: string, extra: Partial<StringOption> = {}): StringOption => ({
+  type: 'string',
+  default: def,
+  help,
+  ...extra,
+});
+const int = (def: number, help: string, extra: Partial<IntOption> = {}): IntOption => ({
+  type: 'int',
+  default: def,
+  help,
+  ...extra,
+});
+const flt = (def: number, help: string, extra: Partial<FloatOption> = {}): FloatOption => ({
+  type: 'float',
+  default: def,
+  help,
+  ...extra,
+});
+const bool = (def: boolean, help: string): BoolOption => ({ type: 'bool', default: def, help });
+const list = (def: readonly string[], help: string, extra: Partial<ListOption> = {}): ListOption => ({
+  type: 'list',
+  default: def,
+  help,
+  ...extra,
+});
+
+export const DEFAULT_PROCESSING_HOOKS = [
+  'ramdisk_error',
+  'root_disk_selection',
+  'scheduler',
+  'validate_interfaces',
+  'capabilities',
+  'pci_devices',
+] as const;
+
+export const schema = {
+  DEFAULT: {
+    listen_address: str('0.0.0.0', 'IP address the HTTP API (and HTTP boot) listens on.'),
+    listen_port: int(5050, 'TCP port of the HTTP API.', { min: 1, max: 65535 }),
+    public_url: str(
+      '',
+      'Base URL nodes and clients use to reach the API, e.g. http://198.18.0.1:5050. Empty: derived from listen_address/listen_port (or the provisioning address when listening on all addresses).',
+    ),
+    state_dir: str(
+      '/var/lib/inspectord',
+      'Directory holding everything the daemon persists (state, data, events).',
+    ),
+    log_level: str('info', 'Log level.', { choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'] }),
+    auth_strategy: str('noauth', 'API authentication: noauth or http_basic (keystone is not supported).', {
+      choices: ['noauth', 'http_basic'],
+    }),
+    http_basic_auth_user_file: str(
+      '/etc/inspectord/htpasswd',
+      'Apache htpasswd file with bcrypt entries, used when auth_strategy = http_basic.',
+    ),
+    timeout: int(3600, 'Introspection timeout, measured from the start; 0 disables.', { unit: 's', min: 0 }),
+    clean_up_period: int(60, 'Period of the timeout clean-up task; 0 disables it.', { unit: 's', min: 0 }),
+    api_max_limit: int(1000, 'Maximum number of items returned by a list request.', { min: 1 }),
+    max_body_size: int(32 * 1024 * 1024, 'Largest accepted request body (ramdisk inventories included).', {
+      unit: 'bytes',
+      min: 1024,
+    }),
+    can_manage_boot: bool(true, 'Whether this service may manage power and boot devices (manage_boot=true).'),
+    introspection_delay: flt(5, 'Minimum delay between two power-on actions of managed introspections.', {
+      unit: 's',
+      min: 0,
+    }),
+    permit_active_introspection: bool(false, 'Allow introspection of nodes in provision state active.'),
+    ipmi_address_fields: list(
+      ['redfish_address', 'ilo_address', 'drac_host', 'drac_address', 'ibmc_address'],
+      'driver_info fields tried (after ipmi_address) to find a node BMC address for lookup.',
+    ),
+  },
+  processing: {
+    processing_hooks: list(['$default_processing_hooks'], 'Processing hooks to run, in order.'),
+    default_processing_hooks: list(
+      [...DEFAULT_PROCESSING_HOOKS],
+      'The hooks `$default_processing_hooks` means.',
+    ),
+    add_ports: str('pxe', 'Which interfaces get ports: all, active, pxe or disabled.', {
+      choices: ['all', 'active', 'pxe', 'disabled'],
+    }),
+    keep_ports: str('all', 'Which existing ports to keep: all, present or added.', {
+      choices: ['all', 'present', 'added'],
+    }),
+    overwrite_existing: bool(true, 'Whether to overwrite properties already set on the node.'),
+    update_pxe_enabled: bool(true, 'Whether to update pxe_enabled of ports from the boot interface.'),
+    store_data: str('database', 'Where to store introspection data: database (local files) or none.', {
+      choices: ['none', 'database'],
+    }),
+    ramdisk_logs_dir: str('', 'Where to store ramdisk logs. Empty: <state_dir>/ramdisk-logs; "none": never.'),
+    always_store_ramdisk_logs: bool(false, 'Store ramdisk logs also when introspection succeeds.'),
+    ramdisk_logs_filename_format: str(
+      '{uuid}_{dt:%Y%m%d-%H%M%S.%f}.tar.gz',
+      'File name of stored ramdisk logs; {uuid}, {mac}, {bmc} and {dt:strftime} are replaced.',
+    ),
+    node_not_found_hook: str('', 'Hook run when no node matches a ramdisk post: empty or enroll.', {
+      choices: ['', 'enroll'],
+    }),
+    power_off: bool(true, 'Power the node off after a managed introspection.'),
+    disk_partitioning_spacing: bool(true, 'Subtract 1 GiB from local_gb for partitioning.'),
+    ipmi_password_max_length: int(
+      20,
+      'Longest new BMC password accepted when setting credentials (20 is the IPMI limit; longer needs BMC support).',
+      { min: 1, max: 64 },
+    ),
+    allow_non_alnum_ipmi_password: bool(
+      false,
+      'Accept characters other than ASCII letters and digits in new BMC passwords.',
+    ),
+  },
+  discovery: {
+    enabled: bool(false, 'Auto-discovery at start-up (can be switched at runtime through the API).'),
+    enabled_bmc_address_version: list(['4', '6'], 'BMC address versions used to enrol nodes, in order.', {
+      choices: ['4', '6'],
+    }),
+    enroll_node_driver: str('ipmi', 'Driver of nodes created by the enroll hook.'),
+  },
+  capabilities: {
+    boot_mode: bool(false, 'Set the boot_mode capability from the inventory.'),
+    cpu_flags: str(
+      '{"vmx":"cpu_vt","svm":"cpu_vt","aes":"cpu_aes","pse":"cpu_hugepages","pdpe1gb":"cpu_hugepages_1g","smx":"cpu_txt"}',
+      'JSON map of CPU flag to capability name.',
+    ),
+  },
+  pci_devices: {
+    alias: list([], 'JSON objects {"vendor_id","product_id","name"} counted into capabilities.'),
+  },
+  hooks: {
+    external: list(
+      [],
+      'External hooks as name=/path/to/module.js; the module exports a hook object (see docs/hooks.md).',
+    ),
+  },
+} as const satisfies Record<string, Record<string, OptionSpec>>;
+
+export type Schema = typeof schema;
+type ValueOf<S> = S extends { type: 'int' | 'float' }
+  ? number
+  : S extends { type: 'bool' }
+    ? boolean
+    : S extends { type: 'list' }
+      ? readonly string[]
+      : string;
+
+export type Config = {
+  readonly [G in keyof Schema]: { readonly [K in keyof Schema[G]]: ValueOf<Schema[G][K]> };
+};
