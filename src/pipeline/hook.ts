@@ -1,0 +1,107 @@
+// The processing-hook contract (ironic-inspector's two phases): `beforeProcessing` runs on the
+// raw data before lookup (failures collected), `beforeUpdate` after lookup inside `processing`
+// (the first failure fails the node). Hooks declare dependencies; the runner checks them.
+import type { IntrospectionRecord } from '../core/introspection-record.js';
+import type { LogLike } from '../core/log.js';
+import type { IntrospectionData } from '../core/lookup.js';
+import type { NodeRecord } from '../core/node.js';
+import type { NodeRepository } from '../core/node-repository.js';
+
+export interface PipelineSettings {
+  addPorts: 'all' | 'active' | 'pxe' | 'disabled';
+  keepPorts: 'all' | 'present' | 'added';
+  overwriteExisting: boolean;
+  updatePxeEnabled: boolean;
+  diskPartitioningSpacing: boolean;
+  capabilitiesBootMode: boolean;
+  cpuFlags: Record<string, string>;
+  pciAliases: Array<{ vendor_id: string; product_id: string; name: string }>;
+}
+
+export interface PhaseOneContext {
+  log: LogLike;
+  settings: PipelineSettings;
+}
+
+export interface HookContext extends PhaseOneContext {
+  /** The node as it was when phase 2 started; use `nodes.update` to change it. */
+  node: NodeRecord;
+  record: IntrospectionRecord;
+  nodes: NodeRepository;
+}
+
+export interface ProcessingHook {
+  name: string;
+  /** Hooks that must run earlier in the configured order. */
+  dependsOn?: readonly string[];
+  beforeProcessing?(data: IntrospectionData, context: PhaseOneContext): Promise<void> | void;
+  beforeUpdate?(data: IntrospectionData, context: HookContext): Promise<void> | void;
+}
+
+/** A failure a hook reports on purpose (its message is shown to the operator as is). */
+export class HookError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'HookError';
+  }
+}
+
+export function asRecord(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value)
+    ? (value as Record<string, unknown>)
+    : {};
+}
+
+export function asArray(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : [];
+}
+
+/** Set node properties honouring overwrite_existing; returns the keys actually changed. */
+export async function updateProperties(
+  context: HookContext,
+  values: Record<string, unknown>,
+): Promise<string[]> {
+  const changed: string[] = [];
+  await context.nodes.update(context.node.uuid, (node) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (value === undefined) continue;
+      if (!context.settings.overwriteExisting && node.properties[key] !== undefined) continue;
+      if (JSON.stringify(node.properties[key]) !== JSON.stringify(value)) changed.push(key);
+      node.properties[key] = value;
+    }
+  });
+  return changed;
+}
+
+/** Ironic's capabilities string `k1:v1,k2:v2` ⇄ object. */
+export function parseCapabilities(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (typeof value === 'string') {
+    for (const item of value.split(',')) {
+      const [k, ...rest] = item.split(':');
+      if (k && k.trim() !== '') out[k.trim()] = rest.join(':').trim();
+    }
+  } else if (value && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) out[k] = String(v);
+  }
+  return out;
+}
+
+export function formatCapabilities(caps: Record<string, string>): string {
+  return Object.entries(caps)
+    .map(([k, v]) => `${k}:${v}`)
+    .join(',');
+}
+
+/** Merge capabilities into the node's `properties.capabilities` string. */
+export async function mergeCapabilities(context: HookContext, add: Record<string, string>): Promise<void> {
+  if (Object.keys(add).length === 0) return;
+  await context.nodes.update(context.node.uuid, (node) => {
+    const caps = parseCapabilities(node.properties.capabilities);
+    for (const [k, v] of Object.entries(add)) {
+      if (!context.settings.overwriteExisting && caps[k] !== undefined) continue;
+      caps[k] = v;
+    }
+    node.properties.capabilities = formatCapabilities(caps);
+  });
+}
