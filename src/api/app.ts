@@ -1,0 +1,149 @@
+// The HTTP API (fastify): ironic-inspector v1 (1.0–1.18) plus our node-inventory and timeline
+// extensions. Cross-cutting behaviour lives here: version headers on every response, version
+// negotiation, auth, body parsing (malformed JSON → 400), errors as {"error":{"message"}}.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { AppError, isAppError } from '../core/errors.js';
+import type { LogLike } from '../core/log.js';
+import { registerRootRoutes } from './routes/root.js';
+import { registerIntrospectionRoutes } from './routes/introspection.js';
+import { registerContinueRoute } from './routes/continue.js';
+import { registerRuleRoutes } from './routes/rules.js';
+import { registerNodeRoutes } from './routes/nodes.js';
+import { registerEventRoutes } from './routes/events.js';
+import { MAX_VERSION, MIN_VERSION, parseRequestedVersion } from './version.js';
+import type { ApiDeps } from './deps.js';
+
+export type { ApiDeps } from './deps.js';
+
+/** Paths served without authentication (the reference's public routes, plus health). */
+export function isPublicPath(url: string): boolean {
+  const path = url.split('?')[0] ?? '';
+  return (
+    path === '/' ||
+    /^\/v\d+\/?$/.test(path) ||
+    path === '/v1/continue' ||
+    path === '/healthz' ||
+    path.startsWith('/boot/')
+  );
+}
+
+export interface BuildOptions {
+  /** Fastify logger; false in tests. */
+  logger?: boolean | object;
+  bodyLimit: number;
+  /** Extra routes registered by main.ts (HTTP boot, metrics …). */
+  register?: (app: FastifyInstance) => void | Promise<void>;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    apiVersion: [number, number];
+  }
+}
+
+function errorBody(message: string): { error: { message: string } } {
+  return { error: { message } };
+}
+
+export async function buildApp(deps: ApiDeps, options: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: options.logger ?? false,
+    bodyLimit: options.bodyLimit,
+    ignoreTrailingSlash: true,
+    // Ironic node names may contain dots and tildes; keep route params raw.
+    maxParamLength: 512,
+    disableRequestLogging: true,
+  });
+  const log: LogLike = deps.log;
+
+  // The reference parses bodies with a forced JSON parse: Content-Type is ignored.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
+    if (body.length === 0) {
+      done(null, undefined);
+      return;
+    }
+    try {
+      done(null, JSON.parse(body.toString('utf8')));
+    } catch (error) {
+      done(
+        new AppError('ERR_API_BAD_JSON', `Malformed JSON in the request body: ${(error as Error).message}`),
+        undefined,
+      );
+    }
+  });
+
+  app.decorateRequest('apiVersion', null as unknown as [number, number]);
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('X-OpenStack-Ironic-Inspector-API-Minimum-Version', MIN_VERSION.join('.'));
+    reply.header('X-OpenStack-Ironic-Inspector-API-Maximum-Version', MAX_VERSION.join('.'));
+    reply.header('OpenStack-API-Minimum-Version', `baremetal-introspection ${MIN_VERSION.join('.')}`);
+    reply.header('OpenStack-API-Maximum-Version', `baremetal-introspection ${MAX_VERSION.join('.')}`);
+    request.apiVersion = parseRequestedVersion(request.headers);
+    reply.header('X-OpenStack-Ironic-Inspector-API-Version', request.apiVersion.join('.'));
+    reply.header('OpenStack-API-Version', `baremetal-introspection ${request.apiVersion.join('.')}`);
+    if (!isPublicPath(request.url)) await deps.auth.check(request.headers.authorization);
+  });
+
+  app.setErrorHandler(
+    (error: Error & { statusCode?: number; code?: string }, request: FastifyRequest, reply: FastifyReply) => {
+      if (isAppError(error)) {
+        if (error.status >= 500)
+          log.error({ err: error.message, code: error.code, url: request.url }, 'request failed');
+        if (error.code === 'ERR_API_UNAUTHORIZED')
+          reply.header('WWW-Authenticate', 'Basic realm="inspectord"');
+        return reply.code(error.status).send(errorBody(error.message));
+      }
+      if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        return reply
+          .code(413)
+          .send(errorBody(`Request body is larger than the limit of ${options.bodyLimit} bytes`));
+      }
+      if (
+        error.code === 'FST_ERR_VALIDATION' ||
+        (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
+      ) {
+        return reply.code(error.statusCode ?? 400).send(errorBody(error.message));
+      }
+      log.error({ err: error.message, stack: error.stack, url: request.url }, 'unexpected error');
+      return reply.code(500).send(errorBody('Internal server error'));
+    },
+  );
+
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '';
+    const version = /^\/(v\d+)(\/|$)/.exec(path);
+    if (version && version[1] !== 'v1') {
+      return reply.code(404).send(errorBody(`Version ${version[1]} not found.`));
+    }
+    return reply
+      .code(404)
+      .send(errorBody(`404 Not Found: The requested URL ${path} was not found on the server.`));
+  });
+
+  await registerRootRoutes(app, deps);
+  await registerContinueRoute(app, deps);
+  await registerIntrospectionRoutes(app, deps);
+  await registerRuleRoutes(app, deps);
+  await registerNodeRoutes(app, deps);
+  await registerEventRoutes(app, deps);
+  if (options.register) await options.register(app);
+  return app;
+}
+
+/** Absolute base URL of the request (scheme, host, and any proxy prefix). */
+export function requestRoot(request: FastifyRequest): string {
+  const forwardedProto = request.headers['x-forwarded-proto'];
+  const forwardedHost = request.headers['x-forwarded-host'];
+  const proto = typeof forwardedProto === 'string' ? forwardedProto.split(',')[0]!.trim() : request.protocol;
+  const host =
+    typeof forwardedHost === 'string'
+      ? forwardedHost.split(',')[0]!.trim()
+      : (request.headers.host ?? 'localhost');
+  const prefix =
+    typeof request.headers['x-forwarded-prefix'] === 'string'
+      ? request.headers['x-forwarded-prefix'].replace(/\/$/, '')
+      : '';
+  return `${proto}://${host}${prefix}`;
+}

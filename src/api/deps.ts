@@ -1,0 +1,35 @@
+// What the API needs from the rest of the daemon, declared by the API itself (structural types;
+// main.ts passes the real services).
+import type { EventQuery, EventRecord } from '../core/events-query.js';
+import type { IntrospectionService } from '../core/introspection.js';
+import type { LogLike } from '../core/log.js';
+import type { NodeRepository } from '../core/node-repository.js';
+import type { RuleBook } from '../core/rule-book.js';
+
+export interface AuthCheck {
+  /** Throws AppError ERR_API_UNAUTHORIZED when the Authorization header is not accepted. */
+  check(authorization: string | undefined): Promise<void>;
+}
+
+export interface EventsApi {
+  query(q: EventQuery): EventRecord[];
+  follow(q: EventQuery, listener: (event: EventRecord) => void): () => void;
+}
+
+export interface DiscoveryApi {
+  get(): boolean;
+  set(enabled: boolean): Promise<void>;
+}
+
+export interface ApiDeps {
+  log: LogLike;
+  introspection: IntrospectionService;
+  nodes: NodeRepository;
+  rules: RuleBook;
+  events: EventsApi;
+  auth: AuthCheck;
+  discovery: DiscoveryApi;
+  settings: { apiMaxLimit: number; storeData: boolean };
+  /** Called after node/port changes (PXE filter sync). */
+  onNodesChanged?: () => void;
+}

@@ -1,0 +1,27 @@
+// Discovery documents: GET / (versions) and GET /v1 (resources), both public; /healthz.
+import type { FastifyInstance } from 'fastify';
+import { requestRoot } from '../app.js';
+import { MAX_VERSION } from '../version.js';
+import type { ApiDeps } from '../deps.js';
+
+export async function registerRootRoutes(app: FastifyInstance, _deps: ApiDeps): Promise<void> {
+  app.get('/', async (request) => ({
+    versions: [
+      {
+        id: MAX_VERSION.join('.'),
+        status: 'CURRENT',
+        links: [{ rel: 'self', href: `${requestRoot(request)}/v1` }],
+      },
+    ],
+  }));
+  app.get('/v1', async (request) => {
+    const root = requestRoot(request);
+    return {
+      resources: ['continue', 'introspection', 'rules'].map((name) => ({
+        name,
+        links: [{ rel: 'self', href: `${root}/v1/${name}` }],
+      })),
+    };
+  });
+  app.get('/healthz', async () => ({ status: 'ok' }));
+}
