@@ -1,2 +1,47 @@
 // Composition root: the only reader of argv/env/config files and the only place that exits.
-process.stdout.write('inspectord: skeleton\n');
+// `inspectord serve` runs the daemon; every other verb is the HTTP client in src/cli.
+import { readFile } from 'node:fs/promises';
+import { runCli } from './cli/index.js';
+import { buildConfig, ConfigError, parseIni, withOverrides } from './config/load.js';
+import { createLogger, startDaemon } from './daemon.js';
+
+async function serve(args: { config: string; set: string[] }): Promise<void> {
+  let sections: Record<string, unknown> = {};
+  try {
+    sections = parseIni(await readFile(args.config, 'utf8'));
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' || args.config !== '/etc/inspectord/inspector.conf') {
+      throw new ConfigError(args.config, [`cannot read the file: ${(error as Error).message}`]);
+    }
+  }
+  const config = buildConfig(withOverrides(sections, args.set), args.config);
+  const log = createLogger(config.DEFAULT.log_level);
+  const daemon = await startDaemon(config, { log });
+  await new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: string): void => {
+      if (stopping) return;
+      stopping = true;
+      log.info({ signal }, 'shutting down');
+      daemon.close().then(resolve, (error: unknown) => {
+        log.error({ err: String(error) }, 'error during shutdown');
+        resolve();
+      });
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+}
+
+try {
+  const code = await runCli(process.argv.slice(2), { serve });
+  process.exit(code);
+} catch (error) {
+  if (error instanceof ConfigError) {
+    process.stderr.write(`inspectord: ${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  process.stderr.write(`inspectord: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+}

@@ -1,0 +1,204 @@
+// Composition of `inspectord serve`: config → logger → store → services → API → periodic tasks.
+// Together with main.ts this is the only place where subsystems meet.
+import { readFile } from 'node:fs/promises';
+import { lookup } from 'node:dns/promises';
+import { join } from 'node:path';
+import { pino, type Logger } from 'pino';
+import type { FastifyInstance } from 'fastify';
+import type { Config } from './config/schema.js';
+import { systemClock, type Clock } from './core/clock.js';
+import { IntrospectionService } from './core/introspection.js';
+import { LocalNodeRepository } from './core/node-repository.js';
+import { RuleBook, type RuleValidator } from './core/rule-book.js';
+import type { EventSink } from './core/events.js';
+import { buildApp } from './api/app.js';
+import { HttpBasicAuth, noAuth, parseHtpasswd } from './api/auth.js';
+import { HookPipeline } from './pipeline/runner.js';
+import { hookRegistry, loadExternalHook } from './pipeline/registry.js';
+import type { PipelineSettings, ProcessingHook } from './pipeline/hook.js';
+import { FileStateStore } from './store/state.js';
+import { FileBlobStore } from './store/blobs.js';
+import { FileEventLog } from './store/event-log.js';
+import { validateRule } from './rules/validate.js';
+import { createRuleRunner } from './rules-runner.js';
+
+export interface Daemon {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly introspection: IntrospectionService;
+  readonly events: FileEventLog;
+  readonly store: FileStateStore;
+  close(): Promise<void>;
+}
+
+export interface DaemonOptions {
+  log?: Logger;
+  clock?: Clock;
+}
+
+export function createLogger(level: string): Logger {
+  return pino({
+    level,
+    base: { service: 'inspectord' },
+    redact: {
+      paths: [
+        'password',
+        '*.password',
+        'ipmi_password',
+        '*.ipmi_password',
+        '*.*.ipmi_password',
+        'new_ipmi_password',
+        '*.new_ipmi_password',
+        'driver_info.ipmi_password',
+        'authorization',
+        'headers.authorization',
+      ],
+      censor: '******',
+    },
+  });
+}
+
+function pipelineSettings(config: Config): PipelineSettings {
+  return {
+    addPorts: config.processing.add_ports as PipelineSettings['addPorts'],
+    keepPorts: config.processing.keep_ports as PipelineSettings['keepPorts'],
+    overwriteExisting: config.processing.overwrite_existing,
+    updatePxeEnabled: config.processing.update_pxe_enabled,
+    diskPartitioningSpacing: config.processing.disk_partitioning_spacing,
+    capabilitiesBootMode: config.capabilities.boot_mode,
+    cpuFlags: JSON.parse(config.capabilities.cpu_flags) as Record<string, string>,
+    pciAliases: config.pci_devices.alias.map((a) => JSON.parse(a) as PipelineSettings['pciAliases'][number]),
+  };
+}
+
+/** Expand `$default_processing_hooks` in the configured hook list. */
+export function hookNames(config: Config): string[] {
+  return config.processing.processing_hooks.flatMap((name) =>
+    name === '$default_processing_hooks' ? [...config.processing.default_processing_hooks] : [name],
+  );
+}
+
+export async function startDaemon(config: Config, options: DaemonOptions = {}): Promise<Daemon> {
+  const log = options.log ?? createLogger(config.DEFAULT.log_level);
+  const clock = options.clock ?? systemClock;
+  const stateDir = config.DEFAULT.state_dir;
+
+  const store = await FileStateStore.open({ log: log.child({ component: 'store' }), clock }, { stateDir });
+  const blobs = new FileBlobStore({ log: log.child({ component: 'blobs' }) }, { stateDir });
+  const events = await FileEventLog.open({ log: log.child({ component: 'events' }), clock }, { stateDir });
+  const sink: EventSink = events;
+  const nodes = new LocalNodeRepository({ store, clock });
+
+  const external: ProcessingHook[] = [];
+  for (const entry of config.hooks.external) {
+    const [name, path] = entry.split('=', 2);
+    if (!name || !path) throw new Error(`[hooks] external: "${entry}" must be name=/path/to/module.js`);
+    external.push(await loadExternalHook(name.trim(), path.trim()));
+  }
+  const pipeline = new HookPipeline(
+    { nodes, log: log.child({ component: 'pipeline' }), events: sink, settings: pipelineSettings(config), clock },
+    hookNames(config),
+    hookRegistry(external),
+  );
+
+  const validator: RuleValidator = (body) => {
+    const result = validateRule(body);
+    return result.ok ? { ok: true, rule: result.rule } : { ok: false, errors: result.errors };
+  };
+  const rules = new RuleBook({ store, clock, validate: validator });
+
+  if (store.doc.settings.discovery !== config.discovery.enabled && store.loadedFrom === 'none') {
+    store.doc.settings.discovery = config.discovery.enabled;
+  }
+
+  const ramdiskLogsDir =
+    config.processing.ramdisk_logs_dir === 'none'
+      ? null
+      : config.processing.ramdisk_logs_dir || join(stateDir, 'ramdisk-logs');
+
+  const introspection = new IntrospectionService({
+    store,
+    nodes,
+    blobs,
+    events: sink,
+    clock,
+    log: log.child({ component: 'introspection' }),
+    pipeline,
+    rules: createRuleRunner({ store, nodes, events: sink, clock }),
+    settings: {
+      timeout: config.DEFAULT.timeout,
+      canManageBoot: config.DEFAULT.can_manage_boot,
+      storeData: config.processing.store_data !== 'none',
+      introspectionDelay: config.DEFAULT.introspection_delay,
+      powerOff: config.processing.power_off,
+      permitActiveIntrospection: config.DEFAULT.permit_active_introspection,
+      ipmiAddressFields: config.DEFAULT.ipmi_address_fields,
+      ramdiskLogsDir,
+      alwaysStoreRamdiskLogs: config.processing.always_store_ramdisk_logs,
+      ramdiskLogsFilenameFormat: config.processing.ramdisk_logs_filename_format,
+      ipmiPasswordMaxLength: config.processing.ipmi_password_max_length,
+      allowNonAlnumIpmiPassword: config.processing.allow_non_alnum_ipmi_password,
+    },
+    resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
+  });
+
+  let auth = noAuth;
+  if (config.DEFAULT.auth_strategy === 'http_basic') {
+    const file = config.DEFAULT.http_basic_auth_user_file;
+    const { users, problems } = parseHtpasswd(await readFile(file, 'utf8'));
+    for (const problem of problems) log.warn({ file }, `htpasswd: ${problem}`);
+    if (users.size === 0) throw new Error(`http_basic auth: no usable bcrypt users in ${file}`);
+    auth = new HttpBasicAuth(users, clock);
+  }
+
+  const app = await buildApp(
+    {
+      log: log.child({ component: 'api' }),
+      introspection,
+      nodes,
+      rules,
+      events,
+      auth,
+      discovery: {
+        get: () => store.doc.settings.discovery,
+        set: async (enabled) => {
+          store.doc.settings.discovery = enabled;
+          sink.emit({ type: 'node.discovery', message: `auto-discovery switched ${enabled ? 'on' : 'off'}` });
+          await store.changed({ durable: true });
+        },
+      },
+      settings: { apiMaxLimit: config.DEFAULT.api_max_limit, storeData: config.processing.store_data !== 'none' },
+    },
+    { bodyLimit: config.DEFAULT.max_body_size },
+  );
+
+  const address = await app.listen({ host: config.DEFAULT.listen_address, port: config.DEFAULT.listen_port });
+  log.info({ address }, 'inspectord API listening');
+
+  const timers: NodeJS.Timeout[] = [];
+  if (config.DEFAULT.clean_up_period > 0) {
+    timers.push(
+      setInterval(() => {
+        introspection.cleanUp().catch((error: unknown) => log.error({ err: String(error) }, 'clean-up failed'));
+      }, config.DEFAULT.clean_up_period * 1000),
+    );
+  }
+
+  let closed = false;
+  return {
+    app,
+    url: address,
+    introspection,
+    events,
+    store,
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const timer of timers) clearInterval(timer);
+      await app.close();
+      await introspection.drain();
+      await store.close();
+      await events.close();
+    },
+  };
+}
