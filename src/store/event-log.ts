@@ -329,11 +329,7 @@ export class FileEventLog implements EventSink {
   private enqueue(line: string): void {
     this.pending.push(line);
     this.pendingBytes += Buffer.byteLength(line);
-    while (this.pendingBytes > this.maxPendingBytes && this.pending.length > 1) {
-      const droppedLine = this.pending.shift() as string;
-      this.pendingBytes -= Buffer.byteLength(droppedLine);
-      this.dropped += 1;
-    }
+    if (this.pendingBytes > this.maxPendingBytes) this.dropOldestPending();
     if (!this.timer) {
       this.timer = setTimeout(() => {
         this.timer = null;
@@ -342,6 +338,20 @@ export class FileEventLog implements EventSink {
       // The log must not keep a stopping process alive; close() flushes what is left.
       this.timer.unref();
     }
+  }
+
+  /** Over the cap: drop the oldest quarter in one splice (amortised O(1) per event). */
+  private dropOldestPending(): void {
+    const target = this.maxPendingBytes * 0.75;
+    let bytes = this.pendingBytes;
+    let n = 0;
+    while (bytes > target && n < this.pending.length - 1) {
+      bytes -= Buffer.byteLength(this.pending[n] as string);
+      n += 1;
+    }
+    this.pending.splice(0, n);
+    this.pendingBytes = bytes;
+    this.dropped += n;
   }
 
   private cancelTimer(): void {

@@ -169,10 +169,15 @@ export class FileStateStore implements StateStore {
   async close(): Promise<void> {
     if (this.closed) return;
     try {
-      await this.flush();
+      // Changes signalled while the flush runs are written too, so no waiter is left pending.
+      while (this.changeGen !== this.writtenGen) await this.flush();
     } finally {
       this.closed = true;
       this.clearTimers();
+      this.settle(
+        Infinity,
+        new AppError('ERR_STORE_WRITE', `State store ${this.file.path} closed before a change was written`),
+      );
     }
   }
 

@@ -195,3 +195,16 @@ test('a throwing listener does not break emit or other listeners', async (t) => 
   t.deepEqual(seen, [1]);
   await log.close();
 });
+
+test('unwritten events beyond maxPendingBytes are dropped oldest first, the ring keeps them', async (t) => {
+  const stateDir = await tempStateDir(t);
+  const log = await openLog(stateDir, { maxPendingBytes: 4000 });
+  for (let i = 0; i < 200; i += 1) log.emit({ type: 'dhcp.offer', message: `e${i}` });
+  await log.close();
+  const lines = (await fsp.readFile(join(stateDir, 'events', 'events-1.jsonl'), 'utf8'))
+    .trimEnd()
+    .split('\n');
+  t.true(lines.length < 200 && lines.length > 10, `${lines.length} lines persisted`);
+  t.is(JSON.parse(lines[lines.length - 1] as string).message, 'e199');
+  t.is(log.size, 200);
+});
