@@ -287,3 +287,30 @@ test('validation lists structural problems', (t) => {
     'introspections is not an array',
   ]);
 });
+
+test('an ignored debounced change whose write fails raises no unhandled rejection', async (t) => {
+  const stateDir = await tempStateDir(t);
+  const fs = failingFs('EIO');
+  const store = await FileStateStore.open(deps, { stateDir, fs, debounceMs: 1, retryMs: 60_000 });
+  fs.failing = true;
+  store.doc.nodes.push(node('n1'));
+  void store.changed();
+  await new Promise((r) => setTimeout(r, 100));
+  t.is(fs.failures, 1);
+  fs.failing = false;
+  await store.close();
+  t.is((await readState(stateDir)).nodes.length, 1, 'close wrote the change that had failed');
+});
+
+test('changes signalled while close() is flushing are written too', async (t) => {
+  const stateDir = await tempStateDir(t);
+  const store = await FileStateStore.open(deps, { stateDir, debounceMs: 60_000, maxDelayMs: 60_000 });
+  store.doc.nodes.push(node('n1'));
+  void store.changed();
+  const closing = store.close();
+  store.doc.nodes.push(node('n2'));
+  const late = store.changed();
+  await closing;
+  await t.notThrowsAsync(late);
+  t.is((await readState(stateDir)).nodes.length, 2);
+});
