@@ -53,6 +53,8 @@ export const errorCatalogue = {
   // --- store
   ERR_STORE_WRITE: { status: 500, message: 'Could not write state' },
   ERR_STORE_CORRUPT: { status: 500, message: 'State file is corrupt' },
+  ERR_STORE_VERSION: { status: 500, message: 'State file was written by a newer version of inspectord' },
+  ERR_STORE_BAD_NAME: { status: 400, message: 'Invalid name for a stored file' },
 
   // --- ipmi
   ERR_IPMI_UNREACHABLE: { status: 400, message: 'BMC is not answering' },

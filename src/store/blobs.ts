@@ -1,0 +1,128 @@
+// Introspection data and ramdisk logs as separate files (never inside the state document):
+// `<stateDir>/introspection/<uuid>/{processed,unprocessed,processed.prev}.json`, each written
+// atomically and durably with the same helper as the state file.
+import * as nodeFs from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import { AppError } from '../core/errors.js';
+import type { BlobStore, DataKind } from '../core/ports.js';
+import { fsyncDirectory, writeFileAtomic, type AtomicFs } from './state-file.js';
+
+export interface FileBlobStoreDeps {
+  log: Logger;
+}
+
+export interface FileBlobStoreOptions {
+  /** Blobs live under `<stateDir>/introspection/`. */
+  stateDir: string;
+  fs?: AtomicFs;
+}
+
+/** A single path component: no separators, no `.`/`..`, no NUL (path traversal). */
+export function isSafeFileName(name: string): boolean {
+  return (
+    name.length > 0 &&
+    name.length <= 255 &&
+    name !== '.' &&
+    name !== '..' &&
+    !name.includes('/') &&
+    !name.includes('\\') &&
+    !name.includes('..') &&
+    !name.includes('\0')
+  );
+}
+
+function errorCode(error: unknown): string | undefined {
+  return (error as NodeJS.ErrnoException | null)?.code;
+}
+
+export class FileBlobStore implements BlobStore {
+  /** `<stateDir>/introspection`. */
+  readonly root: string;
+  private readonly log: Logger;
+  private readonly fs: AtomicFs;
+
+  constructor(deps: FileBlobStoreDeps, options: FileBlobStoreOptions) {
+    this.log = deps.log;
+    this.root = join(options.stateDir, 'introspection');
+    this.fs = options.fs ?? nodeFs;
+  }
+
+  /** Store data of one kind; overwriting processed data keeps the old one as processed.prev.json. */
+  async putData(uuid: string, kind: DataKind, json: string): Promise<void> {
+    const dir = this.nodeDir(uuid);
+    await this.ensureDir(dir);
+    const target = join(dir, `${kind}.json`);
+    await writeFileAtomic(target, json, {
+      mode: 0o600,
+      fs: this.fs,
+      ...(kind === 'processed' ? { backupPath: join(dir, 'processed.prev.json') } : {}),
+    });
+  }
+
+  async getData(uuid: string, kind: DataKind): Promise<string | null> {
+    return this.readOrNull(join(this.nodeDir(uuid), `${kind}.json`));
+  }
+
+  async getPreviousData(uuid: string): Promise<string | null> {
+    return this.readOrNull(join(this.nodeDir(uuid), 'processed.prev.json'));
+  }
+
+  /** Remove every file of a node (its directory), durably. */
+  async deleteData(uuid: string): Promise<void> {
+    const dir = this.nodeDir(uuid);
+    await nodeFs.rm(dir, { recursive: true, force: true });
+    await fsyncDirectory(this.root, this.fs).catch((error: unknown) => {
+      if (errorCode(error) !== 'ENOENT') throw error;
+    });
+  }
+
+  /**
+   * Write a ramdisk log archive into `directory` (created 0700 if needed) as `filename`, mode
+   * 0600, atomically; returns the full path. The filename must be one plain path component.
+   */
+  async putRamdiskLogs(directory: string, filename: string, content: Buffer): Promise<string> {
+    if (!isSafeFileName(filename)) {
+      throw new AppError('ERR_STORE_BAD_NAME', `Invalid ramdisk log file name ${JSON.stringify(filename)}`, {
+        filename,
+      });
+    }
+    await this.ensureDir(directory);
+    const target = join(directory, filename);
+    await writeFileAtomic(target, content, { mode: 0o600, fs: this.fs });
+    return target;
+  }
+
+  private nodeDir(uuid: string): string {
+    if (!isSafeFileName(uuid)) {
+      throw new AppError('ERR_STORE_BAD_NAME', `Invalid node UUID for data files ${JSON.stringify(uuid)}`, {
+        uuid,
+      });
+    }
+    return join(this.root, uuid);
+  }
+
+  /** mkdir -p with 0700, and fsync the parent of each new directory so it survives a crash. */
+  private async ensureDir(dir: string): Promise<void> {
+    const firstCreated = await nodeFs.mkdir(dir, { recursive: true, mode: 0o700 });
+    if (firstCreated === undefined) return;
+    // Every directory from firstCreated down to dir is new: fsync each one's parent.
+    let current = dir;
+    for (;;) {
+      const parent = dirname(current);
+      await fsyncDirectory(parent, this.fs);
+      if (current === firstCreated || parent === current) break;
+      current = parent;
+    }
+  }
+
+  private async readOrNull(file: string): Promise<string | null> {
+    try {
+      return await nodeFs.readFile(file, 'utf8');
+    } catch (error) {
+      if (errorCode(error) === 'ENOENT') return null;
+      this.log.error({ err: error, file }, 'could not read introspection data file');
+      throw error;
+    }
+  }
+}
