@@ -96,7 +96,13 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     external.push(await loadExternalHook(name.trim(), path.trim()));
   }
   const pipeline = new HookPipeline(
-    { nodes, log: log.child({ component: 'pipeline' }), events: sink, settings: pipelineSettings(config), clock },
+    {
+      nodes,
+      log: log.child({ component: 'pipeline' }),
+      events: sink,
+      settings: pipelineSettings(config),
+      clock,
+    },
     hookNames(config),
     hookRegistry(external),
   );
@@ -167,7 +173,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
           await store.changed({ durable: true });
         },
       },
-      settings: { apiMaxLimit: config.DEFAULT.api_max_limit, storeData: config.processing.store_data !== 'none' },
+      settings: {
+        apiMaxLimit: config.DEFAULT.api_max_limit,
+        storeData: config.processing.store_data !== 'none',
+      },
     },
     { bodyLimit: config.DEFAULT.max_body_size },
   );
@@ -179,7 +188,9 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   if (config.DEFAULT.clean_up_period > 0) {
     timers.push(
       setInterval(() => {
-        introspection.cleanUp().catch((error: unknown) => log.error({ err: String(error) }, 'clean-up failed'));
+        introspection
+          .cleanUp()
+          .catch((error: unknown) => log.error({ err: String(error) }, 'clean-up failed'));
       }, config.DEFAULT.clean_up_period * 1000),
     );
   }
