@@ -6,7 +6,7 @@ import type { Clock } from '../core/clock.js';
 import { AppError, isAppError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { filterVerdict, type FilterPolicy, type FilterStatus, type PxeFilter } from '../core/pxe-filter.js';
-import { Nft } from './nft.js';
+import { Nft, defaultNftOptions } from './nft.js';
 import {
   closedPolicy,
   defaultRulesetOptions,
@@ -29,7 +29,7 @@ export interface NftablesPxeFilterOptions extends RulesetOptions {
 
 export const defaultNftablesPxeFilterOptions: Omit<NftablesPxeFilterOptions, 'interface'> = {
   ...defaultRulesetOptions,
-  nftPath: 'nft',
+  nftPath: defaultNftOptions.nftPath,
 };
 
 export interface NftablesPxeFilterDeps {

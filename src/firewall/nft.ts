@@ -1,7 +1,10 @@
-// Thin typed wrapper over the `nft` binary in JSON mode: one spawned `nft -j -f -` per batch (one
-// netlink transaction, all-or-nothing), `nft -j list table` for read-back, and nft's stderr turned
-// into coded AppErrors. No shell is involved: argv is passed as an array.
+// Thin typed wrapper over the `nft` binary in JSON mode: one spawned `nft -j -f <file>` per batch
+// (one netlink transaction, all-or-nothing), `nft -j list table` for read-back, and nft's stderr
+// turned into coded AppErrors. No shell is involved: argv is passed as an array.
 import { spawn } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AppError } from '../core/errors.js';
 
@@ -60,13 +63,14 @@ export interface NftBatch {
 export type NftListEntry = Record<string, Record<string, unknown>>;
 
 export interface NftOptions {
-  /** Path of the nft binary (or a shim). Default `nft` (looked up on PATH). */
+  /** Path of the nft binary (or a shim). Absolute by default: under `npm`/`npx` the PATH starts with
+   *  node_modules/.bin, where @vercel/nft (a dev tool of ava) installs an unrelated `nft`. */
   nftPath: string;
   /** Kill nft and fail the call if it takes longer than this (ms). */
   timeoutMs: number;
 }
 
-export const defaultNftOptions: NftOptions = { nftPath: 'nft', timeoutMs: 10_000 };
+export const defaultNftOptions: NftOptions = { nftPath: '/usr/sbin/nft', timeoutMs: 10_000 };
 
 export interface NftDeps {
   log: Logger;
@@ -137,11 +141,22 @@ export class Nft {
     this.options = { ...defaultNftOptions, ...deps.options };
   }
 
-  /** Apply a batch atomically (`nft -j -f -`): either every command takes effect or none does. */
+  /**
+   * Apply a batch atomically (`nft -j -f <file>`): either every command takes effect or none does.
+   * Not `-f -`: nft opens /dev/stdin by path, which fails with ENXIO on the socketpair Node gives a
+   * child as stdin; a private 0600 file has no size limit (unlike one argv string, 128 KiB).
+   */
   async apply(batch: NftBatch): Promise<void> {
-    const args = ['-j', '-f', '-'];
-    const result = await this.run(args, JSON.stringify(batch));
-    if (result.code !== 0) throw parseNftFailure(result.stderr, result.code, args);
+    const dir = await mkdtemp(join(tmpdir(), 'inspectord-nft-'));
+    try {
+      const file = join(dir, 'batch.json');
+      await writeFile(file, JSON.stringify(batch), { mode: 0o600 });
+      const args = ['-j', '-f', file];
+      const result = await this.run(args);
+      if (result.code !== 0) throw parseNftFailure(result.stderr, result.code, args);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
     this.log.debug({ commands: batch.nftables.length }, 'nft batch applied');
   }
 
@@ -161,14 +176,15 @@ export class Nft {
       throw new AppError('ERR_FIREWALL_NFT_FAILED', 'nft printed a listing that is not JSON', {
         args,
         stdout: result.stdout.slice(0, 500),
+        stderr: result.stderr.slice(0, 500),
       });
     }
   }
 
-  private run(args: string[], input?: string): Promise<RunResult> {
+  private run(args: string[]): Promise<RunResult> {
     const { nftPath, timeoutMs } = this.options;
     return new Promise((resolve, reject) => {
-      const child = spawn(nftPath, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(nftPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
       let stdout = '';
       let stderr = '';
       let settled = false;
@@ -188,8 +204,6 @@ export class Nft {
       };
       child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
       child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-      // nft may exit before reading stdin (e.g. EPERM at cache init): ignore EPIPE, the exit code tells.
-      child.stdin.on('error', () => undefined);
       child.on('error', (error: NodeJS.ErrnoException) => {
         finish(() => {
           if (error.code === 'ENOENT' || error.code === 'EACCES') {
@@ -209,7 +223,6 @@ export class Nft {
         });
       });
       child.on('close', (code) => finish(() => resolve({ code, stdout, stderr })));
-      child.stdin.end(input ?? '');
     });
   }
 }
