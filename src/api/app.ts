@@ -49,10 +49,8 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions): Promise<Fa
   const app = Fastify({
     logger: options.logger ?? false,
     bodyLimit: options.bodyLimit,
-    ignoreTrailingSlash: true,
     // Ironic node names may contain dots and tildes; keep route params raw.
-    maxParamLength: 512,
-    disableRequestLogging: true,
+    routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
   });
   const log: LogLike = deps.log;
 

@@ -567,6 +567,8 @@ export class IntrospectionService {
     const data = body as IntrospectionData;
     const logs = typeof data.logs === 'string' ? data.logs : null;
     delete data.logs;
+    // The unprocessed copy is the ramdisk's data as posted (minus logs), before any hook ran.
+    const unprocessed = JSON.stringify(data);
     const phase1Errors = await this.deps.pipeline.beforeProcessing(data);
     let found = lookupNode(this.records, data);
     if ('error' in found && found.error.code === 'ERR_LOOKUP_NOT_FOUND' && this.deps.notFoundHook) {
@@ -612,7 +614,7 @@ export class IntrospectionService {
         ...(typeof data.boot_interface === 'string' ? { mac: data.boot_interface } : {}),
       });
       if (this.deps.settings.storeData) {
-        await this.deps.blobs.putData(uuid, 'unprocessed', JSON.stringify(data));
+        await this.deps.blobs.putData(uuid, 'unprocessed', unprocessed);
       }
       this.transition(record, 'process');
       await this.persist(false);

@@ -1,6 +1,9 @@
 // Table-driven checks of every endpoint and status code of the reference's API tables (§1.4),
 // the client checklist (§2.3) and bad input, against a real `inspectord serve` over HTTP.
 import test from 'ava';
+import { rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { sh } from '../../helpers/netns.js';
 import { api, startDaemon, type DaemonHandle } from '../../helpers/daemon.js';
 
 let daemon: DaemonHandle;
@@ -154,9 +157,23 @@ test.serial(
 );
 
 test.serial('a body over the limit is 413 and the daemon keeps running', async (t) => {
-  const huge = `{"pad":"${'x'.repeat(33 * 1024 * 1024)}"}`;
-  const r = await api(daemon.url, 'POST', '/v1/continue', huge);
-  t.is(r.status, 413);
+  // curl is the peer here: it reads the early 413 while still sending, as real clients do.
+  const file = join(daemon.stateDir, 'huge.json');
+  await writeFile(file, `{"pad":"${'x'.repeat(33 * 1024 * 1024)}"}`);
+  const status = Number(
+    await sh('curl', [
+      '-s',
+      '-o',
+      '/dev/null',
+      '-w',
+      '%{http_code}',
+      '--data-binary',
+      `@${file}`,
+      `${daemon.url}/v1/continue`,
+    ]),
+  );
+  await rm(file);
+  t.is(status, 413);
   t.is((await api(daemon.url, 'GET', '/')).status, 200);
 });
 
