@@ -14,6 +14,7 @@ DEB_PACKAGES=(
   python3-openstacksdk python3-yaml
   pxelinux syslinux-common ipxe
   systemd
+  lldpd tcpdump
 )
 if [[ "${1:-}" == "--demo" ]]; then
   DEB_PACKAGES+=(qemu-system-x86 ipxe-qemu seabios ovmf syslinux-efi grub-efi-amd64-signed
