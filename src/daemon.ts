@@ -148,6 +148,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
   });
 
+  const recovered = await introspection.recover();
+  if (recovered.length > 0)
+    log.warn({ nodes: recovered }, 'recovered introspections interrupted by a restart');
+
   let auth = noAuth;
   if (config.DEFAULT.auth_strategy === 'http_basic') {
     const file = config.DEFAULT.http_basic_auth_user_file;

@@ -511,6 +511,53 @@ export class IntrospectionService {
     }
   }
 
+  // ---------------------------------------------------------------- crash recovery
+
+  /**
+   * After a restart (clean or kill -9): an introspection whose callback was being processed goes
+   * back to `waiting` so the ramdisk's retry (IPA retries on connection errors) can complete it;
+   * work that cannot resume (a managed power-on, an abort, a reapply) ends with a clear error.
+   */
+  async recover(): Promise<string[]> {
+    const touched: string[] = [];
+    for (const record of this.records) {
+      if (record.finished_at !== null) continue;
+      let message: string | null = null;
+      if (record.state === 'processing') {
+        record.state = 'waiting';
+        record.version += 1;
+        this.emit(
+          record,
+          'introspection.recovered',
+          'daemon restarted while processing the callback: waiting for the ramdisk to post again',
+          'warn',
+        );
+      } else if (record.state === 'starting' && record.manage_boot) {
+        message =
+          'Interrupted by a daemon restart while preparing managed boot; start the introspection again';
+      } else if (record.state === 'aborting') {
+        record.state = 'error';
+        message = 'Canceled by operator';
+      } else if (record.state === 'reapplying') {
+        message = 'Interrupted by a daemon restart while reapplying; reapply again';
+      } else {
+        continue;
+      }
+      if (message !== null) {
+        record.state = 'error';
+        record.error = message;
+        record.finished_at = this.now();
+        record.attributes = { bmc_address: [], mac: [] };
+        record.options = {};
+        record.version += 1;
+        this.emit(record, 'introspection.error', message, 'error');
+      }
+      touched.push(record.uuid);
+    }
+    if (touched.length > 0) await this.persist(true);
+    return touched;
+  }
+
   // ---------------------------------------------------------------- timeouts
 
   /** One clean-up pass: time out introspections older than `timeout`; returns the UUIDs timed out. */
