@@ -388,6 +388,9 @@ export interface SessionSummary {
   packetsSent: number;
 }
 
+/** What the adapters need from the client (a seam for tests). */
+export type IpmiSessionRunner = Pick<IpmiClient, 'withSession' | 'validate'>;
+
 export class IpmiClient {
   readonly options: IpmiClientOptions;
   private readonly limiter: Limiter;

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { AppError, isAppError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import type { BmcTarget } from '../core/power.js';
-import type { IpmiClient, IpmiSession } from './client.js';
+import type { IpmiSession, IpmiSessionRunner } from './client.js';
 import {
   getUserAccess,
   getUserName,
@@ -30,7 +30,7 @@ export function generatePassword(length = 20): string {
 const NO_20_BYTE_FORM = [0x81, 0xc7, 0xcc];
 
 export interface IpmiCredentialsDeps {
-  client: IpmiClient;
+  client: IpmiSessionRunner;
   events: EventSink;
   log: Logger;
   /** Injected for tests; defaults to setTimeout. */

@@ -12,7 +12,7 @@ import type {
   PowerControl,
   PowerState,
 } from '../core/power.js';
-import type { IpmiClient, IpmiSession } from './client.js';
+import type { IpmiSession, IpmiSessionRunner } from './client.js';
 import {
   BOOT_PARAM,
   CC,
@@ -26,7 +26,7 @@ import {
 } from './commands.js';
 
 export interface IpmiPowerControlDeps {
-  client: IpmiClient;
+  client: IpmiSessionRunner;
   events: EventSink;
   log: Logger;
 }
