@@ -16,8 +16,17 @@ import {
   type AuthCapabilities,
   type CommandSpec,
 } from './commands.js';
-import type { LanResponse } from './rmcp.js';
-import { RmcpPlusSession, type Step } from './session.js';
+import type { LanRequest, LanResponse } from './rmcp.js';
+import { Ipmi15Session } from './ipmi15-session.js';
+import { RmcpPlusSession, type SessionPhase, type Step } from './session.js';
+
+/** The message-protection half both session engines share. */
+interface SessionProtocol {
+  readonly phase: SessionPhase;
+  readonly bmcSessionId: number;
+  wrap(request: LanRequest): Buffer;
+  unwrap(datagram: Uint8Array): Step<LanResponse>;
+}
 
 export interface IpmiClientOptions {
   /** Response timeout of each try, in ms; their count is the number of tries (ipmitool: 1 s +1 s per retry). */
@@ -72,6 +81,11 @@ export interface SessionOverrides {
   cipherSuite?: number;
   /** Tries/timeouts for this call only (e.g. quick verification polls). */
   retryTimeoutsMs?: number[];
+  /**
+   * Opt-in per node: when the BMC has no RMCP+, fall back to an IPMI 1.5 session with MD5
+   * AuthCodes (no encryption: never use it to set passwords on an untrusted network).
+   */
+  allowIpmi15Md5?: boolean;
 }
 
 type Accept<T> = (datagram: Buffer) => Step<T> | { kind: 'ignore'; reason: string };
@@ -181,19 +195,22 @@ class OpenSession implements IpmiSession {
   private queue: Promise<unknown> = Promise.resolve();
   private keepAlive: NodeJS.Timeout | undefined;
   private closed = false;
+  private protocol: SessionProtocol;
 
   constructor(
     readonly target: BmcTarget,
     private readonly channel: Channel,
     private readonly engine: RmcpPlusSession,
-    private readonly options: IpmiClientOptions & { retryTimeoutsMs: number[] },
+    private readonly options: IpmiClientOptions & { retryTimeoutsMs: number[]; allowIpmi15Md5?: boolean },
     private readonly log: Logger,
+    private readonly random: (length: number) => Buffer,
   ) {
     this.bmc = describe(target);
+    this.protocol = engine;
   }
 
   get bmcSessionId(): number {
-    return this.engine.bmcSessionId;
+    return this.protocol.bmcSessionId;
   }
 
   get packetsSent(): number {
@@ -226,7 +243,15 @@ class OpenSession implements IpmiSession {
       });
     }
     if (!this.authCapabilities.ipmi20) {
-      throw new AppError('ERR_IPMI_PROTOCOL', `BMC ${this.bmc} does not support IPMI 2.0 (RMCP+)`);
+      if (this.options.allowIpmi15Md5 && this.authCapabilities.authTypes.md5)
+        return this.establish15(deadlineAt);
+      throw new AppError(
+        'ERR_IPMI_PROTOCOL',
+        `BMC ${this.bmc} does not support IPMI 2.0 (RMCP+)` +
+          (this.options.allowIpmi15Md5
+            ? ' nor IPMI 1.5 MD5'
+            : '; the IPMI 1.5 MD5 fallback is not enabled for it'),
+      );
     }
     await this.exchange(
       'Open Session',
@@ -250,6 +275,49 @@ class OpenSession implements IpmiSession {
     await this.run(setSessionPrivilege(e.privilege));
   }
 
+  /** IPMI 1.5: Get Session Challenge → Activate Session (MD5) → Set Session Privilege (§22.16–§22.18). */
+  private async establish15(deadlineAt: number): Promise<void> {
+    let e: Ipmi15Session;
+    try {
+      e = new Ipmi15Session(
+        { username: this.target.username, password: this.target.password },
+        {
+          privilege: this.engine.privilege,
+          perMessageAuthDisabled: this.authCapabilities.perMessageAuthDisabled,
+        },
+        { random: this.random },
+      );
+    } catch (error) {
+      throw new AppError('ERR_IPMI_NO_CREDENTIALS', `BMC ${this.bmc}: ${(error as Error).message}`);
+    }
+    this.log.warn('BMC has no RMCP+: using an IPMI 1.5 MD5 session (no confidentiality)');
+    await this.exchange(
+      'Get Session Challenge',
+      () => e.challengeRequest(),
+      (d) => e.acceptChallenge(d),
+      deadlineAt,
+    );
+    // A 1.5 BMC silently drops an Activate Session whose MD5 AuthCode is wrong (ipmi_sim does):
+    // the BMC just answered the challenge, so silence here means a wrong password. Two tries only.
+    await this.exchange(
+      'Activate Session',
+      () => e.activateRequest(),
+      (d) => e.acceptActivate(d),
+      deadlineAt,
+      this.options.retryTimeoutsMs.slice(0, 2),
+    ).catch((error: unknown) => {
+      if (error instanceof AppError && error.code === 'ERR_IPMI_UNREACHABLE') {
+        throw new AppError(
+          'ERR_IPMI_AUTH',
+          `BMC ${this.bmc}: no answer to IPMI 1.5 Activate Session right after the challenge: credentials rejected`,
+        );
+      }
+      throw error;
+    });
+    this.protocol = e;
+    await this.run(setSessionPrivilege(e.privilege));
+  }
+
   run<T>(command: CommandSpec<T>, options: RunOptions = {}): Promise<T> {
     const next = this.queue.then(() => this.runNow(command, options));
     this.queue = next.catch(() => undefined);
@@ -269,9 +337,9 @@ class OpenSession implements IpmiSession {
     try {
       const response = await this.exchange<LanResponse>(
         command.name,
-        () => this.engine.wrap({ netFn: command.netFn, cmd: command.cmd, data: command.data, rqSeq }),
+        () => this.protocol.wrap({ netFn: command.netFn, cmd: command.cmd, data: command.data, rqSeq }),
         (d) => {
-          const step = this.engine.unwrap(d);
+          const step = this.protocol.unwrap(d);
           if (step.kind !== 'ok') return step;
           const r = step.value;
           if (r.netFn !== command.netFn + 1 || r.cmd !== command.cmd || r.rqSeq !== rqSeq) {
@@ -371,8 +439,8 @@ class OpenSession implements IpmiSession {
   /** Close Session (one quick try, best effort) and release the socket. */
   async close(): Promise<void> {
     this.disarmKeepAlive();
-    if (!this.closed && this.engine.phase === 'active') {
-      await this.run(closeSession(this.engine.bmcSessionId), { attempts: 1 }).catch((error: Error) =>
+    if (!this.closed && this.protocol.phase === 'active') {
+      await this.run(closeSession(this.protocol.bmcSessionId), { attempts: 1 }).catch((error: Error) =>
         this.log.debug({ err: error.message }, 'Close Session failed'),
       );
     }
@@ -454,6 +522,7 @@ export class IpmiClient {
     const options = {
       ...this.options,
       ...(overrides.retryTimeoutsMs ? { retryTimeoutsMs: overrides.retryTimeoutsMs } : {}),
+      allowIpmi15Md5: overrides.allowIpmi15Md5 === true,
     };
     let session: OpenSession;
     try {
@@ -465,7 +534,7 @@ export class IpmiClient {
         },
         { random: this.random },
       );
-      session = new OpenSession(target, channel, engine, options, log);
+      session = new OpenSession(target, channel, engine, options, log, this.random);
     } catch (error) {
       channel.close();
       throw new AppError('ERR_IPMI_NO_CREDENTIALS', `BMC ${bmc}: ${(error as Error).message}`);

@@ -12,7 +12,7 @@ import type {
   PowerControl,
   PowerState,
 } from '../core/power.js';
-import type { IpmiSession, IpmiSessionRunner } from './client.js';
+import type { IpmiSession, IpmiSessionRunner, SessionOverrides } from './client.js';
 import {
   BOOT_PARAM,
   CC,
@@ -29,6 +29,8 @@ export interface IpmiPowerControlDeps {
   client: IpmiSessionRunner;
   events: EventSink;
   log: Logger;
+  /** Per-target session settings, e.g. `{ allowIpmi15Md5: true }` for nodes configured for IPMI 1.5. */
+  sessionOverrides?: (target: BmcTarget) => SessionOverrides;
 }
 
 /** Completion codes a BMC may answer for the optional boot-option parameters 0 and 4. */
@@ -61,7 +63,7 @@ export class IpmiPowerControl implements PowerControl {
   async validate(target: BmcTarget): Promise<void> {
     await this.guard(target, 'validate', async () => {
       checkTarget(target);
-      const summary = await this.deps.client.validate(target);
+      const summary = await this.deps.client.validate(target, this.overrides(target));
       this.emit(target, 'ipmi.validate', `BMC ${bmcOf(target)} accepted the credentials (RMCP+ session)`, {
         channel: summary.channel,
       });
@@ -71,7 +73,11 @@ export class IpmiPowerControl implements PowerControl {
   async getPowerState(target: BmcTarget): Promise<PowerState> {
     return this.guard(target, 'power status', async () => {
       checkTarget(target);
-      const status = await this.deps.client.withSession(target, (s) => s.run(getChassisStatus()));
+      const status = await this.deps.client.withSession(
+        target,
+        (s) => s.run(getChassisStatus()),
+        this.overrides(target),
+      );
       const state: PowerState = status.powerOn ? 'power on' : 'power off';
       this.emit(target, 'ipmi.power_state', `BMC ${bmcOf(target)} reports ${state}`, { state }, 'debug');
       return state;
@@ -81,7 +87,11 @@ export class IpmiPowerControl implements PowerControl {
   async setPower(target: BmcTarget, action: PowerAction): Promise<void> {
     await this.guard(target, `power ${action}`, async () => {
       checkTarget(target);
-      const sent = await this.deps.client.withSession(target, (s) => this.powerInSession(s, action));
+      const sent = await this.deps.client.withSession(
+        target,
+        (s) => this.powerInSession(s, action),
+        this.overrides(target),
+      );
       const note = sent === action ? '' : ` (chassis was off: sent "${sent}" instead)`;
       this.emit(target, 'ipmi.power', `power ${action} sent to BMC ${bmcOf(target)}${note}`, {
         action,
@@ -94,24 +104,32 @@ export class IpmiPowerControl implements PowerControl {
     await this.guard(target, `boot device ${device}`, async () => {
       checkTarget(target);
       const efi = options.efi ?? false;
-      const readBack = await this.deps.client.withSession(target, async (s) => {
-        // ipmitool's sequence: set-in-progress, clear boot-info ack, boot flags, set complete.
-        // Parameters 0 and 4 are optional: ipmi_sim answers CCh to set-in-progress.
-        await s.run(setSystemBootOptions(BOOT_PARAM.setInProgress, Buffer.from([0x01]), OPTIONAL_PARAM_CCS));
-        await s.run(
-          setSystemBootOptions(BOOT_PARAM.bootInfoAck, Buffer.from([0x01, 0x01]), OPTIONAL_PARAM_CCS),
-        );
-        await s.run(
-          setSystemBootOptions(
-            BOOT_PARAM.bootFlags,
-            encodeBootFlags(device, { persistent: options.persistent, efi }),
-          ),
-        );
-        await s.run(setSystemBootOptions(BOOT_PARAM.setInProgress, Buffer.from([0x00]), OPTIONAL_PARAM_CCS));
-        const param = await s.run(getSystemBootOptions(BOOT_PARAM.bootFlags));
-        const flags = decodeBootFlags(param.data);
-        return flags.ok ? flags.value : undefined;
-      });
+      const readBack = await this.deps.client.withSession(
+        target,
+        async (s) => {
+          // ipmitool's sequence: set-in-progress, clear boot-info ack, boot flags, set complete.
+          // Parameters 0 and 4 are optional: ipmi_sim answers CCh to set-in-progress.
+          await s.run(
+            setSystemBootOptions(BOOT_PARAM.setInProgress, Buffer.from([0x01]), OPTIONAL_PARAM_CCS),
+          );
+          await s.run(
+            setSystemBootOptions(BOOT_PARAM.bootInfoAck, Buffer.from([0x01, 0x01]), OPTIONAL_PARAM_CCS),
+          );
+          await s.run(
+            setSystemBootOptions(
+              BOOT_PARAM.bootFlags,
+              encodeBootFlags(device, { persistent: options.persistent, efi }),
+            ),
+          );
+          await s.run(
+            setSystemBootOptions(BOOT_PARAM.setInProgress, Buffer.from([0x00]), OPTIONAL_PARAM_CCS),
+          );
+          const param = await s.run(getSystemBootOptions(BOOT_PARAM.bootFlags));
+          const flags = decodeBootFlags(param.data);
+          return flags.ok ? flags.value : undefined;
+        },
+        this.overrides(target),
+      );
       const mode = `${options.persistent ? 'persistent' : 'next boot only'}, ${efi ? 'EFI' : 'legacy'}`;
       const mismatch = readBack !== undefined && readBack.device !== device;
       this.emit(
@@ -158,6 +176,10 @@ export class IpmiPowerControl implements PowerControl {
       await s.run(chassisControl(action), { repeatPrevious: true });
       return action;
     }
+  }
+
+  private overrides(target: BmcTarget): SessionOverrides {
+    return this.deps.sessionOverrides?.(target) ?? {};
   }
 
   private async guard<T>(target: BmcTarget, what: string, fn: () => Promise<T>): Promise<T> {

@@ -157,7 +157,10 @@ export async function startBmcLab(): Promise<BmcLab> {
 }
 
 /** A UDP relay on 127.0.0.1 that counts datagrams each way (one client at a time). */
-export async function startRelay(upstream: { address: string; port: number }) {
+export async function startRelay(
+  upstream: { address: string; port: number },
+  fromBmc: (datagram: Buffer) => Buffer = (d) => d,
+) {
   const front = dgram.createSocket('udp4');
   const back = dgram.createSocket('udp4');
   const counts = { toBmc: 0, fromBmc: 0 };
@@ -169,7 +172,7 @@ export async function startRelay(upstream: { address: string; port: number }) {
   });
   back.on('message', (msg) => {
     counts.fromBmc += 1;
-    if (client) front.send(msg, client.port, client.address);
+    if (client) front.send(fromBmc(msg), client.port, client.address);
   });
   await new Promise<void>((resolve) => front.bind(0, '127.0.0.1', resolve));
   await new Promise<void>((resolve) => back.bind(0, resolve));
@@ -181,4 +184,17 @@ export async function startRelay(upstream: { address: string; port: number }) {
       back.close();
     },
   };
+}
+
+/** Makes an RMCP+-capable BMC look IPMI 1.5-only: clears the v2.0 bit in auth caps responses. */
+export function hideRmcpPlus(datagram: Buffer): Buffer {
+  // IPMI 1.5 header without AuthCode: message at 14; response data starts at msg[7] (after CC).
+  if (datagram.length < 22 || datagram[4] !== 0x00 || datagram[14 + 5] !== 0x38) return datagram;
+  const out = Buffer.from(datagram);
+  const msg = out.subarray(14);
+  msg[8] = msg[8]! & 0x7f;
+  let sum = 0;
+  for (let i = 3; i < msg.length - 1; i++) sum = (sum + msg[i]!) & 0xff;
+  msg[msg.length - 1] = (0x100 - sum) & 0xff;
+  return out;
 }

@@ -10,20 +10,23 @@ import { IpmiPowerControl } from '../../../src/ipmi/power-control.js';
 import { getDeviceId } from '../../../src/ipmi/commands.js';
 import { requireTools } from '../../helpers/netns.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
-import { startBmcLab, startRelay, type BmcLab } from './bmc-lab.js';
+import { hideRmcpPlus, startBmcLab, startRelay, type BmcLab } from './bmc-lab.js';
 
 const log = pino({ level: 'silent' });
 let lab: BmcLab;
 let admin: BmcTarget;
 
-function harness(options: ConstructorParameters<typeof IpmiClient>[0]['options'] = {}) {
+function harness(
+  options: ConstructorParameters<typeof IpmiClient>[0]['options'] = {},
+  allowIpmi15Md5 = false,
+) {
   const events: EventInput[] = [];
   const sink = { emit: (e: EventInput) => void events.push(e) };
   const client = new IpmiClient({ log, options });
   return {
     events,
     client,
-    power: new IpmiPowerControl({ client, events: sink, log }),
+    power: new IpmiPowerControl({ client, events: sink, log, sessionOverrides: () => ({ allowIpmi15Md5 }) }),
     credentials: new IpmiCredentials({ client, events: sink, log }),
   };
 }
@@ -184,3 +187,27 @@ test.serial('commands on one BMC are serialised and keep-alive runs during a lon
   // 2 × (5 handshake + 1 command + close) = 14; keep-alives add at least 2 per session.
   t.true(relay.counts.toBmc >= 18, `sent ${relay.counts.toBmc}`);
 });
+
+test.serial(
+  'a BMC without RMCP+ is refused unless the IPMI 1.5 MD5 fallback is enabled for it',
+  async (t) => {
+    const relay = await startRelay(lab, hideRmcpPlus);
+    t.teardown(() => relay.close());
+    const target = { ...admin, address: '127.0.0.1', port: relay.port };
+    const refused = await t.throwsAsync(harness().power.validate(target));
+    t.is((refused as { code?: string }).code, 'ERR_IPMI_PROTOCOL');
+    t.regex(refused!.message, /1\.5 MD5 fallback is not enabled/);
+
+    const h = harness({}, true);
+    await h.power.setPower(target, 'on');
+    t.is(await powerStatus(), 'Chassis Power is on');
+    t.is(await h.power.getPowerState(target), 'power on');
+    await h.power.setPower(target, 'off');
+    t.is(await powerStatus(), 'Chassis Power is off');
+    const before = relay.counts.toBmc;
+    const wrong = await t.throwsAsync(harness({}, true).power.validate({ ...target, password: 'wrong' }));
+    t.is((wrong as { code?: string }).code, 'ERR_IPMI_AUTH');
+    // Auth caps, challenge, two Activate Session tries: no retry storm.
+    t.is(relay.counts.toBmc - before, 4);
+  },
+);

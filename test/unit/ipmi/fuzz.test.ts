@@ -9,6 +9,7 @@ import {
   splitIntegrityTrailer,
 } from '../../../src/ipmi/rmcp.js';
 import { RmcpPlusSession } from '../../../src/ipmi/session.js';
+import { Ipmi15Session } from '../../../src/ipmi/ipmi15-session.js';
 import { capture } from '../../fixtures/ipmi/capture.js';
 import type { LanResponse } from '../../../src/ipmi/rmcp.js';
 
@@ -75,6 +76,11 @@ test('20k random and mutated datagrams never make a decoder or the session engin
     fresh.acceptRakp2(input);
     fresh.acceptRakp4(input);
     if (active.unwrap(input).kind === 'ok') accepted += 1;
+    const v15 = new Ipmi15Session({ username: 'admin', password: 'password' }, {}, { random: randomBytes });
+    v15.challengeRequest();
+    v15.acceptChallenge(input);
+    v15.acceptActivate(input);
+    v15.unwrap(input);
     const response = { cc: input[0] ?? 0, data: input.subarray(1) } as LanResponse;
     for (const d of decoders) d.decode(response);
     commands.decodeBootFlags(input);
