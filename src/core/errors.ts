@@ -62,6 +62,9 @@ export const errorCatalogue = {
   ERR_IPMI_PROTOCOL: { status: 400, message: 'BMC sent an invalid or unexpected response' },
   ERR_IPMI_COMMAND: { status: 400, message: 'BMC command failed' },
   ERR_IPMI_NO_CREDENTIALS: { status: 400, message: 'Node has no BMC address or credentials' },
+  ERR_IPMI_BUSY: { status: 503, message: 'BMC has no free session slot, retry later' },
+  ERR_IPMI_NO_FREE_USER: { status: 409, message: 'BMC has no free user slot for new credentials' },
+  ERR_IPMI_CREDENTIALS_UNVERIFIED: { status: 400, message: 'New BMC credentials could not be verified' },
 
   // --- dhcp
 
