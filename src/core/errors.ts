@@ -62,6 +62,8 @@ export const errorCatalogue = {
   ERR_IPMI_NO_CREDENTIALS: { status: 400, message: 'Node has no BMC address or credentials' },
 
   // --- dhcp
+  ERR_DHCP_CONFIG: { status: 500, message: 'Invalid DHCP configuration' },
+  ERR_DHCP_BIND: { status: 500, message: 'Could not bind the DHCP port (is another DHCP server running?)' },
 
   // --- tftp
 
