@@ -200,6 +200,8 @@ class Pool {
   cursor = 0;
   /** After a failed full scan: nothing frees up before this time unless something is released. */
   exhaustedUntil = 0;
+  /** Earliest expiry of a binding below the cursor: from then on the cursor restarts at 0. */
+  belowCursorExpiry = Infinity;
 
   constructor(
     readonly options: SubnetOptions,
@@ -255,8 +257,11 @@ class Pool {
     const current = this.get(binding.address);
     if (current && current !== binding && this.byMac.get(current.mac) === current)
       this.byMac.delete(current.mac);
-    if (this.inRange(binding.address)) this.slots[binding.address - this.start] = binding;
-    else this.outside.set(binding.address, binding);
+    if (this.inRange(binding.address)) {
+      const offset = binding.address - this.start;
+      this.slots[offset] = binding;
+      if (offset < this.cursor) this.belowCursorExpiry = Math.min(this.belowCursorExpiry, binding.expiresAt);
+    } else this.outside.set(binding.address, binding);
     if (binding.mac) this.byMac.set(binding.mac, binding);
   }
 
@@ -926,6 +931,11 @@ export class DhcpResponder {
   /** Sequential allocation: the lowest free offset at or after the cursor, then a full rescan. */
   private lowestFree(pool: Pool, now: number): number | undefined {
     if (pool.size === 0 || now < pool.exhaustedUntil) return undefined;
+    if (now >= pool.belowCursorExpiry) {
+      // Something below the cursor has expired: the lowest free address may be there.
+      pool.cursor = 0;
+      pool.belowCursorExpiry = Infinity;
+    }
     const scan = (from: number, to: number): number | undefined => {
       for (let i = from; i < to; i += 1) {
         const b = pool.slots[i];
@@ -935,6 +945,7 @@ export class DhcpResponder {
           pool.remove(b); // an expired lease or offer is reclaimed
           return i;
         }
+        if (b.expiresAt < pool.belowCursorExpiry) pool.belowCursorExpiry = b.expiresAt;
       }
       return undefined;
     };
@@ -1019,7 +1030,13 @@ export class DhcpResponder {
         file: boot?.file,
         options,
       },
-      { parameterList: getParameterList(p), maxMessageSize: getMaxMessageSize(p), alwaysSend },
+      {
+        ...(p.options.has(Opt.PARAMETER_LIST) ? { parameterList: getParameterList(p) } : {}),
+        maxMessageSize: getMaxMessageSize(p),
+        alwaysSend: r.decision.extraOptions?.length
+          ? new Set([...alwaysSend, ...r.decision.extraOptions.map(([code]) => code)])
+          : alwaysSend,
+      },
     );
     return { buffer, ...this.destination(ctx, pool, type) };
   }
