@@ -24,6 +24,11 @@ export interface DhcpServerOptions extends ResponderOptions {
   proxyPort?: number;
   /** Longest delay between a lease change and its save (ms); changes in between are batched. */
   leaseSaveDelayMs?: number;
+  /**
+   * SO_RCVBUF in bytes (capped by net.core.rmem_max): absorbs bursts, e.g. many nodes powered
+   * on together, while the event loop is busy saving leases. Default 4 MiB.
+   */
+  receiveBufferBytes?: number;
 }
 
 export interface DhcpServerDeps {
@@ -140,6 +145,11 @@ export class DhcpServer {
       socket.bind({ address: host, port, exclusive: true }, () => {
         socket.off('error', onError);
         socket.setBroadcast(true);
+        try {
+          socket.setRecvBufferSize(this.options.receiveBufferBytes ?? 4 * 1024 * 1024);
+        } catch (error) {
+          this.deps.log.warn({ err: error }, 'dhcp: could not enlarge the receive buffer');
+        }
         socket.on('error', (error) => this.deps.log.warn({ err: error, port }, 'dhcp: socket error'));
         socket.on('message', (msg, rinfo) => this.onMessage(socket, port, msg, rinfo));
         resolve(socket);

@@ -1,7 +1,7 @@
 // Integration harness: a server namespace running the DHCP server driver and a client namespace
 // joined by veth (198.18.0.0/24 direct, 198.19.0.0/16 for the relay path), plus the probe client.
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -48,6 +48,7 @@ export async function createLab(): Promise<Lab> {
       destroy: async () => {
         await c.destroy();
         await srv.destroy();
+        rmSync(dir, { recursive: true, force: true });
       },
     };
   } catch (error) {
