@@ -7,7 +7,7 @@
 # Usage: bench/dhcp-bench.sh [--rates "1000 2000 ..."] [--period SEC]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-RATES="500 1000 1500 2000 3000 4000 5000 6000 8000" PERIOD=5
+RATES="250 500 1000 1500 2000 3000 4000 5000 6000 8000" PERIOD=5
 while [ $# -gt 0 ]; do
   case "$1" in
     --rates) RATES=$2; shift 2 ;;
@@ -102,7 +102,7 @@ SECTION=$(cat <<MD
 <!-- dhcp-bench:start -->
 ## DHCP: perfdhcp exchanges/s at < 2 % drops (bench/dhcp-bench.sh)
 
-Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores, Node $(node -v), $(dnsmasq --version | head -n1 | awk '{print $1, $3}'),
+Run $(date -u +%Y-%m-%dT%H:%MZ) on $(nproc) cores (shared with other work; load average at the end: $(cut -d" " -f1-3 /proc/loadavg)), Node $(node -v), $(dnsmasq --version | head -n1 | awk '{print $1, $3}'),
 perfdhcp $(perfdhcp -v 2>&1 | head -n1). Server pinned to CPU0, perfdhcp to CPU1, veth between two namespaces,
 relay path (giaddr 198.19.0.2), a new MAC (new lease) per exchange, ${PERIOD} s per rate, rates: $RATES.
 
