@@ -67,6 +67,8 @@ export const errorCatalogue = {
   ERR_IPMI_CREDENTIALS_UNVERIFIED: { status: 400, message: 'New BMC credentials could not be verified' },
 
   // --- dhcp
+  ERR_DHCP_CONFIG: { status: 500, message: 'Invalid DHCP configuration' },
+  ERR_DHCP_BIND: { status: 500, message: 'Could not bind the DHCP port (is another DHCP server running?)' },
 
   // --- tftp
 
