@@ -21,6 +21,9 @@ import { FileBlobStore } from './store/blobs.js';
 import { FileEventLog } from './store/event-log.js';
 import { validateRule } from './rules/validate.js';
 import { createRuleRunner } from './rules-runner.js';
+import { IpmiClient } from './ipmi/client.js';
+import { IpmiPowerControl } from './ipmi/power-control.js';
+import { IpmiCredentials } from './ipmi/credentials.js';
 
 export interface Daemon {
   readonly app: FastifyInstance;
@@ -122,6 +125,26 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       ? null
       : config.processing.ramdisk_logs_dir || join(stateDir, 'ramdisk-logs');
 
+  let power: IpmiPowerControl | null = null;
+  let credentials: IpmiCredentials | null = null;
+  if (config.ipmi.enabled) {
+    const ipmiLog = log.child({ component: 'ipmi' });
+    const client = new IpmiClient({
+      log: ipmiLog,
+      options: {
+        retryTimeoutsMs: config.ipmi.retry_timeouts.map(Number),
+        deadlineMs: config.ipmi.deadline,
+        maxConcurrentSessions: config.ipmi.max_concurrent_sessions,
+        keepAliveMs: config.ipmi.keep_alive,
+        cipherSuite: config.ipmi.cipher_suite,
+      },
+    });
+    power = new IpmiPowerControl({ client, events: sink, log: ipmiLog });
+    credentials = new IpmiCredentials({ client, events: sink, log: ipmiLog });
+  }
+  const verifyTries = config.ipmi.credential_verify_tries;
+  const verifyIntervalMs = config.ipmi.credential_verify_interval * 1000;
+
   const introspection = new IntrospectionService({
     store,
     nodes,
@@ -131,6 +154,13 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     log: log.child({ component: 'introspection' }),
     pipeline,
     rules: createRuleRunner({ store, nodes, events: sink, clock }),
+    power,
+    credentialVerifier: credentials
+      ? {
+          verify: (target) =>
+            credentials.verifyCredentials(target, { tries: verifyTries, intervalMs: verifyIntervalMs }),
+        }
+      : null,
     settings: {
       timeout: config.DEFAULT.timeout,
       canManageBoot: config.DEFAULT.can_manage_boot,

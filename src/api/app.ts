@@ -10,6 +10,7 @@ import { registerContinueRoute } from './routes/continue.js';
 import { registerRuleRoutes } from './routes/rules.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { registerEventRoutes } from './routes/events.js';
+import { registerPowerRoutes } from './routes/power.js';
 import { MAX_VERSION, MIN_VERSION, parseRequestedVersion } from './version.js';
 import type { ApiDeps } from './deps.js';
 
@@ -126,6 +127,7 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions): Promise<Fa
   await registerRuleRoutes(app, deps);
   await registerNodeRoutes(app, deps);
   await registerEventRoutes(app, deps);
+  await registerPowerRoutes(app, deps);
   if (options.register) await options.register(app);
   return app;
 }

@@ -5,6 +5,7 @@ import type { IntrospectionService } from '../core/introspection.js';
 import type { LogLike } from '../core/log.js';
 import type { NodeRepository } from '../core/node-repository.js';
 import type { RuleBook } from '../core/rule-book.js';
+import type { PowerControl } from '../core/power.js';
 
 export interface AuthCheck {
   /** Throws AppError ERR_API_UNAUTHORIZED when the Authorization header is not accepted. */
@@ -21,6 +22,9 @@ export interface DiscoveryApi {
   set(enabled: boolean): Promise<void>;
 }
 
+/** Power and boot-device control (the IPMI adapter), when enabled. */
+export type PowerApi = PowerControl;
+
 export interface ApiDeps {
   log: LogLike;
   introspection: IntrospectionService;
@@ -30,6 +34,7 @@ export interface ApiDeps {
   auth: AuthCheck;
   discovery: DiscoveryApi;
   settings: { apiMaxLimit: number; storeData: boolean };
+  power?: PowerApi | null;
   /** Called after node/port changes (PXE filter sync). */
   onNodesChanged?: () => void;
 }

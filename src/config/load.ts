@@ -132,6 +132,10 @@ function crossCheck(config: Config, problems: string[]): void {
       problems.push(`[pci_devices] alias: "${entry}" is not JSON`);
     }
   }
+  for (const value of config.ipmi.retry_timeouts) {
+    if (!/^\d+$/.test(value) || Number(value) <= 0)
+      problems.push(`[ipmi] retry_timeouts: "${value}" is not a positive number of ms`);
+  }
   if (config.DEFAULT.public_url !== '' && !/^https?:\/\/[^/]+/.test(config.DEFAULT.public_url)) {
     problems.push(`[DEFAULT] public_url: "${config.DEFAULT.public_url}" is not an http(s) URL`);
   }

@@ -160,6 +160,36 @@ export const schema = {
   pci_devices: {
     alias: list([], 'JSON objects {"vendor_id","product_id","name"} counted into capabilities.'),
   },
+  ipmi: {
+    enabled: bool(
+      true,
+      'Use the built-in IPMI 2.0 (RMCP+) client for power, boot device and BMC credentials.',
+    ),
+    retry_timeouts: list(
+      ['1000', '2000', '3000', '3000'],
+      'Wait for an answer on each try; the list length is the number of tries.',
+      {
+        unit: 'ms',
+      },
+    ),
+    deadline: int(15000, 'Upper bound for one exchange with its retries, and for opening a session.', {
+      unit: 'ms',
+      min: 100,
+    }),
+    max_concurrent_sessions: int(16, 'RMCP+ sessions open at once across all BMCs.', { min: 1 }),
+    keep_alive: int(25000, 'Idle time before a cheap command keeps a long session alive; 0 disables.', {
+      unit: 'ms',
+      min: 0,
+    }),
+    cipher_suite: int(3, 'RMCP+ cipher suite (3 = RAKP-HMAC-SHA1, HMAC-SHA1-96, AES-CBC-128).', {
+      min: 1,
+      max: 17,
+    }),
+    credential_verify_tries: int(10, 'Logins tried to verify BMC credentials set in-band by the ramdisk.', {
+      min: 1,
+    }),
+    credential_verify_interval: int(3, 'Pause between those logins.', { unit: 's', min: 0 }),
+  },
   hooks: {
     external: list(
       [],
