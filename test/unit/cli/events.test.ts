@@ -163,3 +163,9 @@ test('discovery status --format json prints the API JSON', async (t) => {
   const r = await cli(['discovery', 'status', '--format', 'json', '--url', fake.url]);
   t.deepEqual(JSON.parse(r.stdout), { enabled: true });
 });
+
+test('events rejects a non-integer --limit', async (t) => {
+  const r = await cli(['events', '--limit', 'many']);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /--limit must be a non-negative integer/);
+});
