@@ -2,7 +2,7 @@
 // Server-Sent-Events stream until Ctrl-C.
 import type { Argv } from 'yargs';
 import type { CommandContext, Select } from '../context.js';
-import { EXIT } from '../failure.js';
+import { EXIT, usageError } from '../failure.js';
 import { printJson, timelineLine } from '../output.js';
 
 interface EventArgs {
@@ -53,7 +53,12 @@ export function registerEventCommands(y: Argv, select: Select): Argv {
           describe: 'keep printing new events until Ctrl-C',
         })
         .example('$0 events --mac 52:54:00:12:34:56 --follow', 'watch one machine boot'),
-    (a) =>
+    (a) => {
+      for (const name of ['after', 'limit'] as const) {
+        const value = a[name];
+        if (value !== undefined && !(Number.isInteger(value) && value >= 0))
+          throw usageError(`--${name} must be a non-negative integer`);
+      }
       select((ctx) =>
         showEvents(ctx, {
           ...(a.mac !== undefined ? { mac: a.mac } : {}),
@@ -63,6 +68,7 @@ export function registerEventCommands(y: Argv, select: Select): Argv {
           ...(a.limit !== undefined ? { limit: a.limit } : {}),
           follow: a.follow === true,
         }),
-      ),
+      );
+    },
   );
 }

@@ -99,27 +99,29 @@ async function waitForNodes(
         options.progress.write(timelineLine(event));
         item.seq = Math.max(item.seq, Number(event.seq) || 0);
       }
-      if (status.state !== item.state) {
-        item.state = status.state;
-        if (status.state !== undefined) options.progress.write(`${item.node}: ${status.state}\n`);
-      }
       if (isDone(status)) {
         item.status = status;
         options.progress.write(
           status.error ? `${item.node}: finished with error: ${status.error}\n` : `${item.node}: finished\n`,
         );
+      } else if (status.state !== item.state && status.state !== undefined) {
+        options.progress.write(`${item.node}: ${status.state}\n`);
       }
+      item.state = status.state;
     }
     pending = pending.filter((item) => item.status === undefined);
     if (pending.length === 0) return watched.map((item) => item.status as Status);
     if (ctx.signal.aborted) throw new CliFailure(EXIT.interrupted, 'interrupted');
-    if (deadline !== undefined && Date.now() + options.intervalMs > deadline) {
+    if (deadline !== undefined && Date.now() >= deadline) {
       ctx.io.stderr.write(
         `error: timed out waiting for introspection of ${pending.map((item) => item.node).join(', ')}\n`,
       );
       return 'timeout';
     }
-    await sleep(options.intervalMs, ctx.signal);
+    // The last poll happens at the deadline itself, not one interval before it.
+    const wait =
+      deadline === undefined ? options.intervalMs : Math.min(options.intervalMs, deadline - Date.now());
+    await sleep(Math.max(0, wait), ctx.signal);
   }
 }
 

@@ -113,7 +113,8 @@ export async function cli(
       stdout: { write: (s: string) => (stdout += s) },
       stderr: { write: (s: string) => (stderr += s) },
       env: options.env ?? {},
-      ...(options.signal ? { signal: options.signal } : {}),
+      // Always a signal, so that runCli never adds process SIGINT listeners in tests.
+      signal: options.signal ?? new AbortController().signal,
     },
   );
   return { code, stdout, stderr, served };
