@@ -32,11 +32,12 @@ async function serve(args: { config: string; set: string[] }): Promise<void> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  process.exit(0);
 }
 
 try {
-  const code = await runCli(process.argv.slice(2), { serve });
-  process.exit(code);
+  // exitCode, not exit(): an immediate exit can cut off long output written to a pipe.
+  process.exitCode = await runCli(process.argv.slice(2), { serve });
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`inspectord: ${error.message}\n`);
