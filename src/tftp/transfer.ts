@@ -207,9 +207,9 @@ export class ReadTransfer {
     if (block >= this.totalBlocks) return this.finish('complete', 'transfer complete');
     // RFC 7440 §4: an ACK inside the window means the client saw a gap; the next window starts at
     // ack + 1 either way. With windowsize 1 this is plain lock-step.
-    const gap = block < this.sent;
+    const alreadySent = this.sent - block;
     const send = this.window();
-    if (gap) this.retransmits += Math.min(send.length, this.sent - block);
+    if (alreadySent > 0) this.retransmits += Math.min(send.length, alreadySent);
     return { send, timerMs: this.timer() };
   }
 
