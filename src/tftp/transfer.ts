@@ -1,0 +1,239 @@
+// The read-only TFTP transfer state machine (RFC 1350 + RFC 2347/2348/2349/7440), with no I/O:
+// it takes decoded packets and timer expiries and returns what to send and which timer to arm.
+// DATA payloads are described as (file offset, length) so the server can read them in place.
+import { encodeError, encodeOack, ErrorCode, type TftpPacket } from './packet.js';
+
+export interface TransferLimits {
+  /** Largest blksize we agree to (RFC 2348 allows 8–65464); bigger requests are capped. */
+  maxBlksize: number;
+  /** Largest windowsize we agree to (RFC 7440 allows 1–65535; we cap at ≤ 64). */
+  maxWindowsize: number;
+  /** Retransmission timeout before any back-off, when the client did not ask for one (ms). */
+  timeoutMs: number;
+  /** Retransmissions of the same window (or OACK) before the transfer is abandoned. */
+  retries: number;
+  /** Upper bound of the exponential back-off (ms). */
+  maxTimeoutMs: number;
+}
+
+export const defaultLimits: TransferLimits = {
+  maxBlksize: 1468,
+  maxWindowsize: 64,
+  timeoutMs: 1000,
+  retries: 5,
+  maxTimeoutMs: 8000,
+};
+
+export interface NegotiatedOptions {
+  blksize: number;
+  windowsize: number;
+  /** Base retransmission timeout in ms (from the RFC 2349 `timeout` option or the default). */
+  timeoutMs: number;
+  /** Present when the client asked for tsize (RFC 2349). */
+  tsize?: number;
+  /** True when an OACK was sent (some option was understood). */
+  oack: boolean;
+}
+
+export type SendAction =
+  | { kind: 'packet'; bytes: Buffer }
+  /** A DATA packet: `block` is the absolute block number (wire value is `block & 0xffff`). */
+  | { kind: 'data'; block: number; offset: number; length: number };
+
+export type Outcome =
+  | 'complete'
+  /** RFC 2347 §2: the client refused our OACK (PXE ROMs do this after a tsize probe). */
+  | 'declined'
+  | 'timeout'
+  | 'client-error'
+  | 'protocol-error';
+
+export interface Step {
+  send: SendAction[];
+  /** (Re-)arm the retransmission timer for this many ms; null = leave the timer as it is. */
+  timerMs: number | null;
+  /** Set once the transfer is over; the server then closes the socket and reports. */
+  done?: { outcome: Outcome; reason: string };
+}
+
+/**
+ * Negotiates RFC 2347 options. Unknown options and out-of-range values are ignored (RFC 2347 §2:
+ * the server omits what it does not accept); oversized blksize/windowsize are capped.
+ */
+export function negotiate(
+  requested: Record<string, string>,
+  size: number,
+  limits: TransferLimits,
+): { options: NegotiatedOptions; oack: Record<string, string> } {
+  const oack: Record<string, string> = {};
+  const options: NegotiatedOptions = {
+    blksize: 512,
+    windowsize: 1,
+    timeoutMs: limits.timeoutMs,
+    oack: false,
+  };
+  const int = (name: string): number | null => {
+    const v = requested[name];
+    if (v === undefined || !/^\d{1,10}$/.test(v)) return null;
+    return Number(v);
+  };
+  // RFC 2348: 8–65464 octets; a larger request may be answered with a smaller value.
+  const blksize = int('blksize');
+  if (blksize !== null && blksize >= 8) {
+    options.blksize = Math.min(blksize, 65464, Math.max(8, limits.maxBlksize));
+    oack.blksize = String(options.blksize);
+  }
+  // RFC 2349 §3: timeout 1–255 seconds; anything else is not acknowledged.
+  const timeout = int('timeout');
+  if (timeout !== null && timeout >= 1 && timeout <= 255) {
+    options.timeoutMs = timeout * 1000;
+    oack.timeout = String(timeout);
+  }
+  // RFC 2349 §4: in a RRQ the client sends 0 and the server answers with the file size.
+  if (int('tsize') !== null) {
+    options.tsize = size;
+    oack.tsize = String(size);
+  }
+  // RFC 7440 §3: windowsize 1–65535; capped by our limit.
+  const windowsize = int('windowsize');
+  if (windowsize !== null && windowsize >= 1) {
+    options.windowsize = Math.min(windowsize, 65535, Math.max(1, limits.maxWindowsize));
+    oack.windowsize = String(options.windowsize);
+  }
+  options.oack = Object.keys(oack).length > 0;
+  return { options, oack };
+}
+
+type Phase = 'oack' | 'data' | 'done';
+
+export class ReadTransfer {
+  readonly options: NegotiatedOptions;
+  /** Number of DATA blocks, including the final short (possibly empty) one. */
+  readonly totalBlocks: number;
+  /** Packets sent again because of a timeout or a gap reported by the client. */
+  retransmits = 0;
+  /** Payload bytes the client acknowledged. */
+  bytesAcked = 0;
+
+  private phase: Phase;
+  private readonly oackBytes: Buffer | null;
+  private acked = 0; // highest absolute block acknowledged
+  private sent = 0; // highest absolute block sent
+  private tries = 0; // consecutive timeouts without progress
+
+  constructor(
+    requested: Record<string, string>,
+    readonly size: number,
+    private readonly limits: TransferLimits = defaultLimits,
+  ) {
+    const { options, oack } = negotiate(requested, size, limits);
+    this.options = options;
+    // RFC 1350 §6: a block shorter than blksize ends the transfer, so a size that is a multiple
+    // of blksize (including 0) needs one extra, empty block.
+    this.totalBlocks = Math.floor(size / options.blksize) + 1;
+    this.oackBytes = options.oack ? encodeOack(oack) : null;
+    this.phase = options.oack ? 'oack' : 'data';
+  }
+
+  get isDone(): boolean {
+    return this.phase === 'done';
+  }
+
+  /** First packets of the transfer: the OACK, or (no options understood) the first window. */
+  start(): Step {
+    if (this.oackBytes) return { send: [{ kind: 'packet', bytes: this.oackBytes }], timerMs: this.timer() };
+    return { send: this.window(), timerMs: this.timer() };
+  }
+
+  onPacket(packet: TftpPacket): Step {
+    if (this.phase === 'done') return { send: [], timerMs: null };
+    switch (packet.op) {
+      case 'ack':
+        return this.onAck(packet.block);
+      case 'error':
+        if (this.phase === 'oack') {
+          // RFC 2347 §2 / PXE spec: the ROM asks for tsize, reads the OACK and aborts with ERROR 8
+          // before fetching for real. Closing without an answer is the expected behaviour.
+          return this.finish(
+            'declined',
+            `client declined the OACK (error ${packet.code}: ${packet.message})`,
+          );
+        }
+        return this.finish('client-error', `client sent error ${packet.code}: ${packet.message}`);
+      default:
+        // RFC 1350 §7: an unexpected opcode on an established transfer is an illegal operation.
+        return this.finish(
+          'protocol-error',
+          `unexpected ${packet.op.toUpperCase()} during a read transfer`,
+          encodeError(ErrorCode.ILLEGAL_OPERATION, 'Illegal TFTP operation'),
+        );
+    }
+  }
+
+  onTimeout(): Step {
+    if (this.phase === 'done') return { send: [], timerMs: null };
+    this.tries += 1;
+    if (this.tries > this.limits.retries) {
+      return this.finish('timeout', `no answer after ${this.limits.retries} retransmissions`);
+    }
+    if (this.phase === 'oack' && this.oackBytes) {
+      this.retransmits += 1;
+      return { send: [{ kind: 'packet', bytes: this.oackBytes }], timerMs: this.timer() };
+    }
+    // Resend the whole window from the last acknowledged block + 1 (RFC 7440 §4).
+    const send = this.window();
+    this.retransmits += send.length;
+    return { send, timerMs: this.timer() };
+  }
+
+  private onAck(wire: number): Step {
+    if (this.phase === 'oack') {
+      // RFC 2347: the client acknowledges the OACK with ACK 0; anything else is stale.
+      if (wire !== 0) return { send: [], timerMs: null };
+      this.phase = 'data';
+      this.tries = 0;
+      return { send: this.window(), timerMs: this.timer() };
+    }
+    // Map the 16-bit block number onto the absolute one: the latest block ≤ `sent` with those low
+    // bits. Block numbers roll over from 65535 to 0 (what tftp-hpa, iPXE and curl expect).
+    const block = this.sent - ((this.sent - wire) & 0xffff);
+    // A duplicate or older ACK must not trigger a retransmission: answering every duplicate doubles
+    // the traffic for the rest of the transfer (the Sorcerer's Apprentice bug, RFC 1123 §4.2.3.1).
+    // Our own timer resends when the data was really lost.
+    if (block <= this.acked) return { send: [], timerMs: null };
+    this.acked = block;
+    this.tries = 0;
+    this.bytesAcked = Math.min(block * this.options.blksize, this.size);
+    if (block >= this.totalBlocks) return this.finish('complete', 'transfer complete');
+    // RFC 7440 §4: an ACK inside the window means the client saw a gap; the next window starts at
+    // ack + 1 either way. With windowsize 1 this is plain lock-step.
+    const alreadySent = this.sent - block;
+    const send = this.window();
+    if (alreadySent > 0) this.retransmits += Math.min(send.length, alreadySent);
+    return { send, timerMs: this.timer() };
+  }
+
+  /** DATA actions for acked+1 … acked+windowsize (bounded by the file). */
+  private window(): SendAction[] {
+    const { blksize, windowsize } = this.options;
+    const first = this.acked + 1;
+    const last = Math.min(this.acked + windowsize, this.totalBlocks);
+    const out: SendAction[] = [];
+    for (let block = first; block <= last; block++) {
+      const offset = (block - 1) * blksize;
+      out.push({ kind: 'data', block, offset, length: Math.max(0, Math.min(blksize, this.size - offset)) });
+    }
+    if (last > this.sent) this.sent = last;
+    return out;
+  }
+
+  private timer(): number {
+    const base = this.options.timeoutMs;
+    return Math.min(base * 2 ** this.tries, Math.max(base, this.limits.maxTimeoutMs));
+  }
+
+  private finish(outcome: Outcome, reason: string, bytes?: Buffer): Step {
+    this.phase = 'done';
+    return { send: bytes ? [{ kind: 'packet', bytes }] : [], timerMs: null, done: { outcome, reason } };
+  }
+}
