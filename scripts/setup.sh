@@ -40,7 +40,10 @@ fi
 # npm dependencies, from the lockfile, only when it changed since the last install.
 stamp=node_modules/.stamp-lock
 if [[ ! -f "$stamp" ]] || ! cmp -s package-lock.json "$stamp"; then
-  echo "setup: installing npm dependencies (npm ci)"
-  npm ci --no-audit --no-fund
+  echo "setup: installing npm dependencies (from package-lock.json)"
+  # `npm install --no-save` installs the locked versions without rewriting the lockfile. Not
+  # `npm ci`: npm 11 omits other platforms' optional native bindings (unrs-resolver, pulled in by
+  # the TypeScript import resolver of the lint rule) from the lockfile and then refuses it.
+  npm install --no-save --no-audit --no-fund
   cp package-lock.json "$stamp"
 fi
