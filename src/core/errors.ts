@@ -63,7 +63,9 @@ export const errorCatalogue = {
 
   // --- dhcp
 
-  // --- tftp
+  // --- tftp / http-boot
+  ERR_TFTP_BIND: { status: 500, message: 'TFTP listener could not bind its address' },
+  ERR_BOOT_CONFIG_INVALID: { status: 500, message: 'Invalid boot configuration input' },
 
   // --- firewall
   ERR_FIREWALL_NFT_MISSING: { status: 500, message: 'nft is not installed or not on PATH' },
