@@ -70,7 +70,9 @@ export const errorCatalogue = {
   ERR_DHCP_CONFIG: { status: 500, message: 'Invalid DHCP configuration' },
   ERR_DHCP_BIND: { status: 500, message: 'Could not bind the DHCP port (is another DHCP server running?)' },
 
-  // --- tftp
+  // --- tftp / http-boot
+  ERR_TFTP_BIND: { status: 500, message: 'TFTP listener could not bind its address' },
+  ERR_BOOT_CONFIG_INVALID: { status: 500, message: 'Invalid boot configuration input' },
 
   // --- firewall
   ERR_FIREWALL_NFT_MISSING: { status: 500, message: 'nft is not installed or not on PATH' },

@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
 import { systemClock, type Clock } from '../core/clock.js';
+import { AppError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import { decodePacket, encodeError, ErrorCode, writeDataHeader, type RequestPacket } from './packet.js';
 import { PathJail, normalizeRequestPath } from './jail.js';
@@ -29,8 +30,12 @@ export interface TftpServerOptions {
   timeoutMs: number;
   /** Upper bound of the retransmission back-off (ms). */
   maxTimeoutMs: number;
-  /** Retransmissions without progress before a transfer is abandoned (vanished client). */
-  retries: number;
+  /** Floor of the adaptive retransmission timeout (ms). */
+  minTimeoutMs: number;
+  /** A transfer without progress for this long is abandoned (vanished client) (ms). */
+  idleTimeoutMs: number;
+  /** A duplicate ACK resends the window only this long after it left (ms); see transfer.ts. */
+  dupAckHoldoffMs: number;
   /** Concurrent transfers, all clients together; more requests wait in the queue. */
   maxTransfers: number;
   /** Concurrent transfers per client IP; more requests from it wait in the queue. */
@@ -48,7 +53,9 @@ export const defaultTftpOptions: Omit<TftpServerOptions, 'root'> = {
   maxWindowsize: defaultLimits.maxWindowsize,
   timeoutMs: defaultLimits.timeoutMs,
   maxTimeoutMs: defaultLimits.maxTimeoutMs,
-  retries: defaultLimits.retries,
+  minTimeoutMs: defaultLimits.minTimeoutMs,
+  idleTimeoutMs: defaultLimits.idleTimeoutMs,
+  dupAckHoldoffMs: defaultLimits.dupAckHoldoffMs,
   maxTransfers: 128,
   maxTransfersPerClient: 8,
   maxQueued: 1024,
@@ -94,6 +101,8 @@ export interface TftpStats {
   retransmits: number;
   active: number;
   queued: number;
+  /** High-water mark of the queue since start. */
+  queuedPeak: number;
   /** Datagrams that did not decode. */
   malformed: number;
   /** Datagrams from a foreign address/port on a transfer socket (answered with ERROR 5). */
@@ -189,6 +198,7 @@ export class TftpServer {
     retransmits: 0,
     active: 0,
     queued: 0,
+    queuedPeak: 0,
     malformed: 0,
     unknownTid: 0,
   };
@@ -208,11 +218,16 @@ export class TftpServer {
     socket.on('message', (msg, rinfo) =>
       this.onListenerMessage(msg, { address: rinfo.address, port: rinfo.port }),
     );
-    socket.on('error', (err) => this.log.error({ err }, 'tftp listener socket error'));
     await new Promise<void>((resolve, reject) => {
-      socket.once('error', reject);
+      socket.once('error', (err) => {
+        socket.close();
+        reject(
+          new AppError('ERR_TFTP_BIND', `cannot bind ${this.opts.address}:${this.opts.port}: ${err.message}`),
+        );
+      });
       socket.bind({ address: this.opts.address, port: this.opts.port, exclusive: true }, () => {
-        socket.off('error', reject);
+        socket.removeAllListeners('error');
+        socket.on('error', (err) => this.log.error({ err }, 'tftp listener socket error'));
         resolve();
       });
     });
@@ -302,6 +317,7 @@ export class TftpServer {
       return;
     }
     this.queue.push({ key, client, request, relative: normal.relative, since: this.clock.now() });
+    this.counters.queuedPeak = Math.max(this.counters.queuedPeak, this.queue.length);
   }
 
   private canAdmit(address: string): boolean {
@@ -374,7 +390,9 @@ export class TftpServer {
         maxWindowsize: Math.min(64, this.opts.maxWindowsize),
         timeoutMs: this.opts.timeoutMs,
         maxTimeoutMs: this.opts.maxTimeoutMs,
-        retries: this.opts.retries,
+        minTimeoutMs: this.opts.minTimeoutMs,
+        idleTimeoutMs: this.opts.idleTimeoutMs,
+        dupAckHoldoffMs: this.opts.dupAckHoldoffMs,
       });
       t.engine = engine;
       const { blksize, windowsize } = engine.options;
@@ -382,7 +400,7 @@ export class TftpServer {
       const slotCount = Math.min(windowsize, engine.totalBlocks);
       for (let i = 0; i < slotCount; i++) t.slots.push(Buffer.allocUnsafe(4 + blksize));
       t.slotBlock = new Float64Array(slotCount).fill(-1);
-      this.apply(t, engine.start());
+      this.apply(t, engine.start(this.clock.now()));
     } catch (err) {
       this.log.warn({ err, client: t.client, file: t.relative }, 'tftp: transfer set-up failed');
       this.finish(t, 'server-error', `set-up failed: ${(err as Error).message}`);
@@ -445,7 +463,7 @@ export class TftpServer {
         return;
       }
       t.received = true;
-      this.apply(t, t.engine.onPacket(decoded.packet));
+      this.apply(t, t.engine.onPacket(decoded.packet, this.clock.now()));
     } catch (err) {
       this.log.error({ err, client: t.client }, 'tftp: unexpected failure in a transfer');
       this.finish(t, 'server-error', `internal error: ${(err as Error).message}`);
@@ -463,7 +481,7 @@ export class TftpServer {
       return;
     }
     try {
-      this.apply(t, t.engine.onTimeout());
+      this.apply(t, t.engine.onTimeout(now));
     } catch (err) {
       this.finish(t, 'server-error', `internal error: ${(err as Error).message}`);
     }

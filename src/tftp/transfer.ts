@@ -8,20 +8,32 @@ export interface TransferLimits {
   maxBlksize: number;
   /** Largest windowsize we agree to (RFC 7440 allows 1–65535; we cap at ≤ 64). */
   maxWindowsize: number;
-  /** Retransmission timeout before any back-off, when the client did not ask for one (ms). */
+  /**
+   * Retransmission timeout before any RTT sample and any back-off, when the client did not ask
+   * for one (ms). Also the ceiling of the adaptive timeout.
+   */
   timeoutMs: number;
-  /** Retransmissions of the same window (or OACK) before the transfer is abandoned. */
-  retries: number;
+  /** Floor of the adaptive retransmission timeout (ms). */
+  minTimeoutMs: number;
+  /** Without progress for this long, the transfer is abandoned (a vanished client) (ms). */
+  idleTimeoutMs: number;
   /** Upper bound of the exponential back-off (ms). */
   maxTimeoutMs: number;
+  /**
+   * A duplicate of the current ACK resends the window only if the window left at least this long
+   * ago (ms): that duplicate is the client's own timeout firing, not an echo of a duplicate DATA.
+   */
+  dupAckHoldoffMs: number;
 }
 
 export const defaultLimits: TransferLimits = {
   maxBlksize: 1468,
   maxWindowsize: 64,
   timeoutMs: 1000,
-  retries: 5,
+  minTimeoutMs: 100,
+  idleTimeoutMs: 30_000,
   maxTimeoutMs: 8000,
+  dupAckHoldoffMs: 250,
 };
 
 export interface NegotiatedOptions {
@@ -119,7 +131,12 @@ export class ReadTransfer {
   private readonly oackBytes: Buffer | null;
   private acked = 0; // highest absolute block acknowledged
   private sent = 0; // highest absolute block sent
-  private tries = 0; // consecutive timeouts without progress
+  private tries = 0; // consecutive timeouts without progress (back-off exponent)
+  private lastSendAt = 0; // when the current window last left
+  private lastProgressAt = 0; // when the client last acknowledged something new
+  private resent = false; // the current window went out more than once (Karn: no RTT sample)
+  private srtt = -1; // smoothed RTT, ms (RFC 6298 §2); -1 = no sample yet
+  private rttvar = 0;
 
   constructor(
     requested: Record<string, string>,
@@ -139,17 +156,22 @@ export class ReadTransfer {
     return this.phase === 'done';
   }
 
-  /** First packets of the transfer: the OACK, or (no options understood) the first window. */
-  start(): Step {
+  /**
+   * First packets of the transfer: the OACK, or (no options understood) the first window.
+   * `now` (ms, any monotonic origin) only serves the duplicate-ACK hold-off.
+   */
+  start(now = 0): Step {
+    this.lastSendAt = now;
+    this.lastProgressAt = now;
     if (this.oackBytes) return { send: [{ kind: 'packet', bytes: this.oackBytes }], timerMs: this.timer() };
     return { send: this.window(), timerMs: this.timer() };
   }
 
-  onPacket(packet: TftpPacket): Step {
+  onPacket(packet: TftpPacket, now = 0): Step {
     if (this.phase === 'done') return { send: [], timerMs: null };
     switch (packet.op) {
       case 'ack':
-        return this.onAck(packet.block);
+        return this.onAck(packet.block, now);
       case 'error':
         if (this.phase === 'oack') {
           // RFC 2347 §2 / PXE spec: the ROM asks for tsize, reads the OACK and aborts with ERROR 8
@@ -170,12 +192,17 @@ export class ReadTransfer {
     }
   }
 
-  onTimeout(): Step {
+  onTimeout(now = 0): Step {
     if (this.phase === 'done') return { send: [], timerMs: null };
-    this.tries += 1;
-    if (this.tries > this.limits.retries) {
-      return this.finish('timeout', `no answer after ${this.limits.retries} retransmissions`);
+    if (now - this.lastProgressAt >= this.limits.idleTimeoutMs) {
+      return this.finish(
+        'timeout',
+        `no progress for ${now - this.lastProgressAt} ms (${this.tries} retransmissions)`,
+      );
     }
+    this.tries += 1;
+    this.lastSendAt = now;
+    this.resent = true;
     if (this.phase === 'oack' && this.oackBytes) {
       this.retransmits += 1;
       return { send: [{ kind: 'packet', bytes: this.oackBytes }], timerMs: this.timer() };
@@ -186,12 +213,12 @@ export class ReadTransfer {
     return { send, timerMs: this.timer() };
   }
 
-  private onAck(wire: number): Step {
+  private onAck(wire: number, now: number): Step {
     if (this.phase === 'oack') {
       // RFC 2347: the client acknowledges the OACK with ACK 0; anything else is stale.
       if (wire !== 0) return { send: [], timerMs: null };
       this.phase = 'data';
-      this.tries = 0;
+      this.progress(now);
       return { send: this.window(), timerMs: this.timer() };
     }
     // Map the 16-bit block number onto the absolute one: the latest block ≤ `sent` with those low
@@ -199,10 +226,20 @@ export class ReadTransfer {
     const block = this.sent - ((this.sent - wire) & 0xffff);
     // A duplicate or older ACK must not trigger a retransmission: answering every duplicate doubles
     // the traffic for the rest of the transfer (the Sorcerer's Apprentice bug, RFC 1123 §4.2.3.1).
-    // Our own timer resends when the data was really lost.
-    if (block <= this.acked) return { send: [], timerMs: null };
+    // Our own timer resends when the data was really lost — or, sooner, a duplicate of the current
+    // ACK that comes long after the window left: that one is the client timing out (tftp-hpa does
+    // the same), so the lost window is resent without waiting for a long negotiated timeout.
+    if (block < this.acked) return { send: [], timerMs: null };
+    if (block === this.acked) {
+      if (now - this.lastSendAt < this.limits.dupAckHoldoffMs) return { send: [], timerMs: null };
+      this.lastSendAt = now;
+      this.resent = true;
+      const send = this.window();
+      this.retransmits += send.length;
+      return { send, timerMs: this.timer() };
+    }
     this.acked = block;
-    this.tries = 0;
+    this.progress(now);
     this.bytesAcked = Math.min(block * this.options.blksize, this.size);
     if (block >= this.totalBlocks) return this.finish('complete', 'transfer complete');
     // RFC 7440 §4: an ACK inside the window means the client saw a gap; the next window starts at
@@ -227,9 +264,37 @@ export class ReadTransfer {
     return out;
   }
 
+  /** Progress: sample the RTT (unless the window was resent, Karn's rule) and reset back-off. */
+  private progress(now: number): void {
+    if (!this.resent) {
+      const sample = Math.max(0, now - this.lastSendAt);
+      // RFC 6298 §2.2–2.3 smoothing (alpha 1/8, beta 1/4).
+      if (this.srtt < 0) {
+        this.srtt = sample;
+        this.rttvar = sample / 2;
+      } else {
+        this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - sample);
+        this.srtt = 0.875 * this.srtt + 0.125 * sample;
+      }
+    }
+    this.tries = 0;
+    this.resent = false;
+    this.lastSendAt = now;
+    this.lastProgressAt = now;
+  }
+
+  /**
+   * Retransmission timer: adaptive (RFC 6298 srtt + 4·rttvar) between minTimeoutMs and the
+   * negotiated/default timeout, doubled per consecutive timeout up to maxTimeoutMs. A fixed
+   * 1–6 s timer makes each lost packet cost seconds; on a LAN the RTT is well under 1 ms.
+   */
   private timer(): number {
-    const base = this.options.timeoutMs;
-    return Math.min(base * 2 ** this.tries, Math.max(base, this.limits.maxTimeoutMs));
+    const ceiling = this.options.timeoutMs;
+    const rto =
+      this.srtt < 0
+        ? ceiling
+        : Math.min(ceiling, Math.max(this.limits.minTimeoutMs, this.srtt + 4 * this.rttvar));
+    return Math.min(rto * 2 ** this.tries, Math.max(rto, this.limits.maxTimeoutMs));
   }
 
   private finish(outcome: Outcome, reason: string, bytes?: Buffer): Step {

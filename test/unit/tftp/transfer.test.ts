@@ -100,6 +100,16 @@ test('duplicate ACK does not retransmit (Sorcerer’s Apprentice, RFC 1123 §4.2
   t.is(tr.retransmits, 0);
 });
 
+test('duplicate ACK long after the window left resends it (client timed out)', (t) => {
+  const tr = new ReadTransfer({}, 5000);
+  tr.start(0);
+  tr.onPacket(ack(1), 10);
+  t.deepEqual(dataBlocks(tr.onPacket(ack(1), 20)), [], 'an immediate duplicate is ignored');
+  t.deepEqual(dataBlocks(tr.onPacket(ack(1), 10 + defaultLimits.dupAckHoldoffMs)), [2]);
+  t.is(tr.retransmits, 1);
+  t.deepEqual(dataBlocks(tr.onPacket(ack(1), 20 + defaultLimits.dupAckHoldoffMs)), [], 'hold-off restarts');
+});
+
 test('windowsize 4: a window of 4 blocks per ACK, sliding from the ACKed block', (t) => {
   const tr = new ReadTransfer({ windowsize: '4' }, 512 * 10 + 1);
   tr.start();
@@ -119,7 +129,7 @@ test('windowsize: an ACK inside the window (gap) resends from ack+1 (RFC 7440 §
 });
 
 test('timeout resends the whole window from the last ACK, with exponential back-off', (t) => {
-  const limits: TransferLimits = { ...defaultLimits, timeoutMs: 100, maxTimeoutMs: 350, retries: 4 };
+  const limits: TransferLimits = { ...defaultLimits, timeoutMs: 100, maxTimeoutMs: 350 };
   const tr = new ReadTransfer({ windowsize: '3' }, 512 * 20, limits);
   tr.start();
   tr.onPacket(ack(0));
@@ -136,13 +146,24 @@ test('timeout resends the whole window from the last ACK, with exponential back-
   t.is(tr.onPacket(ack(9)).timerMs, 100, 'progress resets the back-off');
 });
 
-test('timeout gives up after the configured retries', (t) => {
-  const tr = new ReadTransfer({}, 5000, { ...defaultLimits, retries: 2 });
-  tr.start();
-  t.is(tr.onTimeout().done, undefined);
-  t.is(tr.onTimeout().done, undefined);
-  t.is(tr.onTimeout().done?.outcome, 'timeout');
-  t.deepEqual(tr.onTimeout().send, [], 'inert once done');
+test('timeout gives up once the client made no progress for idleTimeoutMs', (t) => {
+  const tr = new ReadTransfer({}, 5000, { ...defaultLimits, idleTimeoutMs: 3000 });
+  tr.start(0);
+  t.is(tr.onTimeout(1000).done, undefined);
+  tr.onPacket(ack(1), 1500);
+  t.is(tr.onTimeout(4000).done, undefined, 'progress at 1500 ms restarted the idle clock');
+  t.is(tr.onTimeout(4500).done?.outcome, 'timeout');
+  t.deepEqual(tr.onTimeout(9000).send, [], 'inert once done');
+});
+
+test('the retransmission timer adapts to the measured RTT (RFC 6298), floored', (t) => {
+  const tr = new ReadTransfer({}, 512 * 100, { ...defaultLimits, minTimeoutMs: 20 });
+  t.is(tr.start(0).timerMs, 1000, 'no sample yet: the default');
+  let now = 0;
+  let step = tr.onPacket(ack(1), (now += 2));
+  for (let b = 2; b < 10; b++) step = tr.onPacket(ack(b), (now += 2));
+  t.is(step.timerMs, 20, 'a 2 ms RTT gives the 20 ms floor');
+  t.is(tr.onTimeout(now + 20).timerMs, 40, 'then doubles per timeout');
 });
 
 test('OACK is retransmitted on timeout', (t) => {
