@@ -16,6 +16,7 @@ WORK=$(mktemp -d /tmp/tftp-bench.XXXXXX)
 PIDS=()
 
 cleanup() {
+  exec 3>&- 2>/dev/null || true
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
   sleep 0.2
   for p in $(ip netns pids "$SNS" 2>/dev/null) $(ip netns pids "$CNS" 2>/dev/null); do kill -9 "$p" 2>/dev/null || true; done
@@ -40,11 +41,14 @@ mkdir -p "$WORK/root" "$WORK/out"
 head -c $((SIZE_MIB * 1024 * 1024)) /dev/urandom > "$WORK/root/big.bin"
 SUM=$(sha256sum < "$WORK/root/big.bin" | cut -d' ' -f1)
 
+# Our driver exits when its stdin (a FIFO we hold open on fd 3) closes.
+mkfifo "$WORK/ctl"
 # Servers: ours on :6969, tftpd-hpa on :6970, dnsmasq on :69 (its TFTP port is fixed).
 ip netns exec "$SNS" taskset -c 0 node dist/test/integration/tftp/server-driver.js \
   "{\"tftp\":{\"root\":\"$WORK/root\",\"address\":\"$SIP\",\"port\":6969,\"maxTransfers\":128,\"maxTransfersPerClient\":64}}" \
-  < <(sleep 100000) > "$WORK/ours.log" 2>&1 &
+  < "$WORK/ctl" > "$WORK/ours.log" 2>&1 &
 PIDS+=($!)
+exec 3> "$WORK/ctl"
 ip netns exec "$SNS" taskset -c 0 in.tftpd -L -a "$SIP:6970" -s "$WORK/root" -u root > /dev/null 2>&1 &
 PIDS+=($!)
 ip netns exec "$SNS" taskset -c 0 dnsmasq -k -u root --enable-tftp --tftp-root="$WORK/root" --port=0 \
