@@ -83,8 +83,8 @@ function hyphenated(mac: string): string {
 
 /** A value pasted into a config line must be one token: no whitespace, no quotes, no control bytes. */
 function token(name: string, value: string): string {
-  const hasControl = [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
-  if (value === '' || hasControl || /[\s"'\\;]/.test(value)) {
+  const control = [...value].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f);
+  if (value === '' || control || /[\s"'\\;]/.test(value)) {
     throw new AppError(
       'ERR_BOOT_CONFIG_INVALID',
       `${name} must be a single token without quotes: ${JSON.stringify(value)}`,

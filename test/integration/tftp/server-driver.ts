@@ -2,12 +2,18 @@
 // namespace and speaks JSON lines: config in argv[2], events and stats on stdout, commands on stdin.
 import { createInterface } from 'node:readline';
 import pino from 'pino';
+import Fastify from 'fastify';
+import { loadBootTemplates, renderBootConfig } from '../../../src/http-boot/boot-config.js';
+import { registerHttpBoot } from '../../../src/http-boot/routes.js';
+import { PathJail } from '../../../src/tftp/jail.js';
 import { TftpServer, type TftpServerOptions } from '../../../src/tftp/server.js';
 
 interface DriverConfig {
   tftp: Partial<TftpServerOptions> & { root: string };
   /** Generated files served through the resolve hook: relative path → content. */
   generated?: Record<string, string>;
+  /** Also serve HTTP boot on this address/port. */
+  http?: { address: string; port: number };
 }
 
 const config = JSON.parse(process.argv[2] ?? '{}') as DriverConfig;
@@ -27,6 +33,26 @@ const server = new TftpServer({
 });
 
 const bound = await server.start();
+if (config.http) {
+  const app = Fastify();
+  const templates = await loadBootTemplates();
+  const base = `http://${config.http.address}:${config.http.port}`;
+  registerHttpBoot(app, {
+    files: new PathJail(config.tftp.root),
+    renderIpxe: (mac) =>
+      mac === '52:54:00:12:34:56'
+        ? renderBootConfig('ipxe', templates, {
+            kernel: `${base}/boot/files/discovery.kernel`,
+            initramfs: `${base}/boot/files/discovery.initramfs`,
+            callbackUrl: `${base}/v1/continue`,
+            mac,
+          })
+        : null,
+    events: { emit: (event) => out({ kind: 'event', event }) },
+    log: pino({ level: 'warn' }, pino.destination(2)),
+  });
+  await app.listen({ host: config.http.address, port: config.http.port });
+}
 out({ kind: 'listening', ...bound });
 
 createInterface({ input: process.stdin }).on('line', (line) => {
