@@ -1,6 +1,7 @@
 // What the API needs from the rest of the daemon, declared by the API itself (structural types;
 // main.ts passes the real services).
-import type { EventQuery, EventRecord } from '../core/events-query.js';
+import type { EventRecord } from '../core/events.js';
+import type { EventQuery } from '../core/ports.js';
 import type { IntrospectionService } from '../core/introspection.js';
 import type { LogLike } from '../core/log.js';
 import type { NodeRepository } from '../core/node-repository.js';

@@ -1,5 +1,6 @@
 // Why a CLI command stopped, as a process exit code: the CLI's own error type (client side, so it
 // is not part of the HTTP error catalogue in core/errors.ts).
+import { parseStrictBool } from '../core/strict-bool.js';
 
 /** Exit codes of `inspectord` client verbs (documented in docs/cli.md). */
 export const EXIT = {
@@ -33,4 +34,11 @@ export class CliFailure extends Error {
 
 export function usageError(message: string): CliFailure {
   return new CliFailure(EXIT.usage, message);
+}
+
+/** A boolean flag value (true/false, yes/no, on/off, 1/0 …); anything else is a usage error. */
+export function parseBoolFlag(name: string, value: unknown): boolean {
+  const parsed = parseStrictBool(String(value));
+  if (parsed === null) throw usageError(`--${name} must be true or false, got "${String(value)}"`);
+  return parsed;
 }

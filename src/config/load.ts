@@ -2,6 +2,7 @@
 // reports EVERY problem at once (unknown sections/options, bad types, out-of-range values).
 import { readFile } from 'node:fs/promises';
 import { parse } from 'ini';
+import { parseStrictBool } from '../core/strict-bool.js';
 import { schema, type Config, type OptionSpec } from './schema.js';
 
 export class ConfigError extends Error {
@@ -14,16 +15,8 @@ export class ConfigError extends Error {
   }
 }
 
-const TRUE = new Set(['1', 'true', 'yes', 'on', 't', 'y']);
-const FALSE = new Set(['0', 'false', 'no', 'off', 'f', 'n']);
-
 /** Strict boolean parse, as oslo.config / the reference's strutils (1/0, true/false, yes/no, on/off, t/f, y/n). */
-export function parseBool(value: string): boolean | null {
-  const v = value.trim().toLowerCase();
-  if (TRUE.has(v)) return true;
-  if (FALSE.has(v)) return false;
-  return null;
-}
+export const parseBool = parseStrictBool;
 
 function coerce(spec: OptionSpec, raw: unknown, where: string, problems: string[]): unknown {
   const text = Array.isArray(raw) ? raw.join(',') : String(raw ?? '');

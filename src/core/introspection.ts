@@ -2,7 +2,7 @@
 // rules → finish), reapply, and the timeout clean-up. Talks to the world only through ports.
 import { AppError, isAppError } from './errors.js';
 import { nextState, ACTIVE_STATES, type IntrospectionEvent, type IntrospectionState } from './states.js';
-import { bmcAddressOfNode, lookupNode, type IntrospectionData } from './lookup.js';
+import { bmcAddressOfNode, isLoopback, lookupNode, type IntrospectionData } from './lookup.js';
 import { NodeLocks, type Release } from './locks.js';
 import type { Clock } from './clock.js';
 import type { EventSink } from './events.js';
@@ -105,10 +105,6 @@ export function naiveTimestamp(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 23)}000`;
 }
 
-function deepCopy<T>(value: T): T {
-  return JSON.parse(JSON.stringify(value)) as T;
-}
-
 export class IntrospectionService {
   readonly locks = new NodeLocks();
   private lastPowerOnAt = 0;
@@ -200,7 +196,7 @@ export class IntrospectionService {
       else if (this.deps.resolveHost) {
         try {
           for (const address of await this.deps.resolveHost(host)) {
-            if (!/^127\./.test(address) && address !== '::1') bmcs.add(address.toLowerCase());
+            if (!isLoopback(address)) bmcs.add(address.toLowerCase());
           }
         } catch (error) {
           this.deps.log.warn({ node: node.uuid, host, err: String(error) }, 'cannot resolve BMC host name');
@@ -702,7 +698,8 @@ export class IntrospectionService {
       }
       this.deps.onFilterChange?.();
       if (this.deps.rules) {
-        const result = await this.deps.rules.apply(record.uuid, deepCopy(data));
+        // The rules engine is pure (it never mutates the data), so no copy of a possibly 10 MiB inventory.
+        const result = await this.deps.rules.apply(record.uuid, data);
         if (result.failed !== undefined) throw new Error(result.failed);
       }
       this.emit(record, 'introspection.processed', 'introspection data processed');

@@ -1,6 +1,7 @@
 // Pure translation of a FilterPolicy into nft JSON batches (start / update / stop) for our own
 // `table inet <name>`, plus read-back helpers for its listing (knocks, counters, completeness).
 // No I/O here: filter.ts decides when to apply what, nft.ts applies it.
+import { normalizeMac } from '../core/node.js';
 import type { FilterPolicy } from '../core/pxe-filter.js';
 import type { NftBatch, NftCommand, NftElement, NftExpr, NftListEntry, NftObject } from './nft.js';
 
@@ -48,8 +49,6 @@ export const names = {
 /** Slightly before the filter hook (0) so our verdict is taken first; other tables' drops still apply. */
 export const chainPriority = -5;
 
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
-
 export interface WantedSets {
   /** MACs under introspection with the remaining window in whole seconds (absent = no timeout). */
   allowed: Array<{ mac: string; timeoutSec?: number }>;
@@ -65,8 +64,8 @@ export interface WantedSets {
 export function wantedSets(policy: FilterPolicy, now: number): WantedSets {
   const invalid = new Set<string>();
   const normal = (mac: string): string | undefined => {
-    const m = mac.trim().toLowerCase().replace(/-/g, ':');
-    if (MAC_RE.test(m)) return m;
+    const m = normalizeMac(mac);
+    if (m !== null) return m;
     invalid.add(mac);
     return undefined;
   };

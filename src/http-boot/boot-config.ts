@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { AppError } from '../core/errors.js';
+import { normalizeMac } from '../core/node.js';
 
 export interface BootTemplates {
   pxelinux: string;
@@ -46,12 +47,7 @@ export async function loadBootTemplates(dir = defaultTemplateDir()): Promise<Boo
   return { pxelinux: pxelinux as string, grub: grub as string, ipxe: ipxe as string };
 }
 
-/** Lower-case colon MAC from `52:54:00:12:34:56`, `52-54-…`, `525400123456`; null if invalid. */
-export function normalizeMac(mac: string): string | null {
-  const hex = mac.toLowerCase().replace(/[:-]/g, '');
-  if (!/^[0-9a-f]{12}$/.test(hex)) return null;
-  return hex.match(/../g)!.join(':');
-}
+export { normalizeMac };
 
 /** pxelinux per-MAC config name: `pxelinux.cfg/01-<mac with hyphens>` (01 = ARP type Ethernet). */
 export function pxelinuxConfigPath(mac: string): string {

@@ -1,6 +1,7 @@
 // The processing-hook contract (ironic-inspector's two phases): `beforeProcessing` runs on the
 // raw data before lookup (failures collected), `beforeUpdate` after lookup inside `processing`
 // (the first failure fails the node). Hooks declare dependencies; the runner checks them.
+import { formatCapabilities, parseCapabilities } from '../core/capabilities.js';
 import type { IntrospectionRecord } from '../core/introspection-record.js';
 import type { LogLike } from '../core/log.js';
 import type { IntrospectionData } from '../core/lookup.js';
@@ -73,34 +74,14 @@ export async function updateProperties(
   return changed;
 }
 
-/** Ironic's capabilities string `k1:v1,k2:v2` ⇄ object. */
-export function parseCapabilities(value: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  if (typeof value === 'string') {
-    for (const item of value.split(',')) {
-      const [k, ...rest] = item.split(':');
-      if (k && k.trim() !== '') out[k.trim()] = rest.join(':').trim();
-    }
-  } else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) out[k] = String(v);
-  }
-  return out;
-}
-
-export function formatCapabilities(caps: Record<string, string>): string {
-  return Object.entries(caps)
-    .map(([k, v]) => `${k}:${v}`)
-    .join(',');
-}
-
 /** Merge capabilities into the node's `properties.capabilities` string. */
 export async function mergeCapabilities(context: HookContext, add: Record<string, string>): Promise<void> {
   if (Object.keys(add).length === 0) return;
   await context.nodes.update(context.node.uuid, (node) => {
     const caps = parseCapabilities(node.properties.capabilities);
     for (const [k, v] of Object.entries(add)) {
-      if (!context.settings.overwriteExisting && caps[k] !== undefined) continue;
-      caps[k] = v;
+      if (!context.settings.overwriteExisting && caps.has(k)) continue;
+      caps.set(k, v);
     }
     node.properties.capabilities = formatCapabilities(caps);
   });

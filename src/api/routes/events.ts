@@ -3,7 +3,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
 import { normalizeMac } from '../../core/node.js';
-import type { EventQuery } from '../../core/events-query.js';
+import type { EventQuery } from '../../core/ports.js';
 import type { ApiDeps } from '../deps.js';
 
 type Query = Record<string, string | undefined>;

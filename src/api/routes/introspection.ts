@@ -1,19 +1,16 @@
 // Introspection endpoints of API v1: start, status, list, abort, data, reapply.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AppError } from '../../core/errors.js';
+import { parseStrictBool } from '../../core/strict-bool.js';
 import { isState, type IntrospectionState } from '../../core/states.js';
 import type { IntrospectionRecord } from '../../core/introspection-record.js';
 import { requestRoot } from '../app.js';
 import type { ApiDeps } from '../deps.js';
 
-const TRUE = ['1', 'true', 'yes', 'on', 't', 'y'];
-const FALSE = ['0', 'false', 'no', 'off', 'f', 'n'];
-
 export function parseBoolParam(name: string, value: unknown, fallback: boolean): boolean {
   if (value === undefined) return fallback;
-  const text = String(value).trim().toLowerCase();
-  if (TRUE.includes(text)) return true;
-  if (FALSE.includes(text)) return false;
+  const parsed = parseStrictBool(String(value));
+  if (parsed !== null) return parsed;
   throw new AppError('ERR_API_BAD_PARAM', `Invalid boolean value for ${name}: ${String(value)}`);
 }
 

@@ -5,7 +5,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import type { Argv } from 'yargs';
 import type { ApiClient } from '../api-client.js';
 import { seg, type CommandContext, type Select } from '../context.js';
-import { CliFailure, EXIT, usageError } from '../failure.js';
+import { CliFailure, EXIT, parseBoolFlag, usageError } from '../failure.js';
 import { printJson, renderObject, renderTable, timelineLine, type TextSink } from '../output.js';
 
 export interface Status {
@@ -123,14 +123,6 @@ async function waitForNodes(
       deadline === undefined ? options.intervalMs : Math.min(options.intervalMs, deadline - Date.now());
     await sleep(Math.max(0, wait), ctx.signal);
   }
-}
-
-function parseBool(name: string, value: unknown): boolean | undefined {
-  if (value === undefined) return undefined;
-  const text = String(value).toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
-  if (['0', 'false', 'no', 'off'].includes(text)) return false;
-  throw usageError(`--${name} must be true or false, got "${String(value)}"`);
 }
 
 export interface IntrospectArgs {
@@ -294,7 +286,8 @@ export function registerIntrospectionCommands(y: Argv, select: Select): Argv {
           })
           .example('$0 introspect node-1 node-2 --wait', 'start two nodes and follow their progress'),
       (a) => {
-        const manageBoot = parseBool('manage-boot', a['manage-boot']);
+        const manageBoot =
+          a['manage-boot'] === undefined ? undefined : parseBoolFlag('manage-boot', a['manage-boot']);
         if (a['new-ipmi-username'] !== undefined && a['new-ipmi-password'] === undefined)
           throw usageError('--new-ipmi-username needs --new-ipmi-password');
         const pollIntervalS = Number(a['poll-interval']);

@@ -2,7 +2,7 @@
 // inventory (REST extension shaped like Ironic's; PATCH takes RFC 6902 JSON patch operations).
 import type { Argv } from 'yargs';
 import { seg, type CommandContext, type Select } from '../context.js';
-import { CliFailure, EXIT, usageError } from '../failure.js';
+import { CliFailure, EXIT, parseBoolFlag, usageError } from '../failure.js';
 import { nodesFromCsv } from '../node-csv.js';
 import { printJson, renderObject, renderTable } from '../output.js';
 import { readInputFile } from './introspection.js';
@@ -28,13 +28,6 @@ function pointerKey(key: string): string {
 function strings(value: unknown): string[] {
   if (value === undefined) return [];
   return (Array.isArray(value) ? value : [value]).map(String);
-}
-
-function parseBool(name: string, value: unknown): boolean {
-  const text = String(value).toLowerCase();
-  if (['1', 'true', 'yes', 'on'].includes(text)) return true;
-  if (['0', 'false', 'no', 'off'].includes(text)) return false;
-  throw usageError(`--${name} must be true or false, got "${String(value)}"`);
 }
 
 function parsePort(value: unknown): number | undefined {
@@ -70,7 +63,7 @@ export function nodeBodyFromArgs(a: Args): Record<string, unknown> {
   const extra = Object.fromEntries(strings(a.extra).map((kv) => parseKeyValue('extra', kv)));
   if (Object.keys(extra).length > 0) body.extra = extra;
   if (a['provision-state'] !== undefined) body.provision_state = String(a['provision-state']);
-  if (a.maintenance !== undefined) body.maintenance = parseBool('maintenance', a.maintenance);
+  if (a.maintenance !== undefined) body.maintenance = parseBoolFlag('maintenance', a.maintenance);
   const macs = strings(a.mac);
   if (macs.length > 0) body.ports = macs.map((address) => ({ address }));
   return body;
@@ -98,7 +91,7 @@ export function setPatch(a: Args): PatchOp[] {
     ops.push({ op: 'add', path: `/extra/${pointerKey(key)}`, value });
   }
   if (a.maintenance !== undefined)
-    ops.push({ op: 'replace', path: '/maintenance', value: parseBool('maintenance', a.maintenance) });
+    ops.push({ op: 'replace', path: '/maintenance', value: parseBoolFlag('maintenance', a.maintenance) });
   if (a['provision-state'] !== undefined)
     ops.push({ op: 'replace', path: '/provision_state', value: String(a['provision-state']) });
   return ops;
@@ -120,6 +113,12 @@ const NODE_ORDER = ['uuid', 'name', 'driver', 'driver_info', 'provision_state', 
 function printNode(ctx: CommandContext, node: Record<string, unknown>): void {
   if (ctx.format === 'json') printJson(ctx.io, node);
   else ctx.io.stdout.write(renderObject(node, NODE_ORDER));
+}
+
+/** PATCH a node with JSON-patch operations and print the result. */
+async function patchNode(ctx: CommandContext, node: string, ops: PatchOp[]): Promise<number> {
+  printNode(ctx, await ctx.client().json('PATCH', `/v1/nodes/${seg(node)}`, { body: ops }));
+  return EXIT.ok;
 }
 
 type Node = Record<string, unknown> & { driver_info?: Record<string, unknown> };
@@ -278,13 +277,7 @@ export function registerNodeCommands(y: Argv, select: Select): Argv {
         (a) => {
           const ops = setPatch(a);
           if (ops.length === 0) throw usageError('node set: nothing to change; give at least one option');
-          select(async (ctx) => {
-            printNode(
-              ctx,
-              await ctx.client().json('PATCH', `/v1/nodes/${seg(String(a.node))}`, { body: ops }),
-            );
-            return EXIT.ok;
-          });
+          select((ctx) => patchNode(ctx, String(a.node), ops));
         },
       )
       .command(
@@ -299,13 +292,7 @@ export function registerNodeCommands(y: Argv, select: Select): Argv {
         (a) => {
           const ops = unsetPatch(a);
           if (ops.length === 0) throw usageError('node unset: give --property, --extra or --driver-info');
-          select(async (ctx) => {
-            printNode(
-              ctx,
-              await ctx.client().json('PATCH', `/v1/nodes/${seg(String(a.node))}`, { body: ops }),
-            );
-            return EXIT.ok;
-          });
+          select((ctx) => patchNode(ctx, String(a.node), ops));
         },
       )
       .command(
@@ -340,7 +327,7 @@ export function registerNodeCommands(y: Argv, select: Select): Argv {
             (a) => {
               const body: Record<string, unknown> = { address: String(a.mac) };
               if (a['pxe-enabled'] !== undefined)
-                body.pxe_enabled = parseBool('pxe-enabled', a['pxe-enabled']);
+                body.pxe_enabled = parseBoolFlag('pxe-enabled', a['pxe-enabled']);
               if (a['physical-network'] !== undefined) body.physical_network = String(a['physical-network']);
               select(async (ctx) => {
                 const port = await ctx

@@ -1,5 +1,6 @@
 // root_disk_selection: applies the node's root_device hints (and skip_block_devices) to the
 // inventory disks → data.root_disk and local_gb (minus 1 GiB for partitioning) (reference §5).
+import { parseStrictBool } from '../../core/strict-bool.js';
 import { HookError, asArray, asRecord, updateProperties, type ProcessingHook } from '../hook.js';
 
 const GIB = 1024 ** 3;
@@ -21,10 +22,7 @@ const HINT_KEYS = [
 export function matchesHint(key: string, hint: unknown, actual: unknown): boolean {
   if (actual === undefined || actual === null) return false;
   if (key === 'rotational') {
-    const want =
-      typeof hint === 'string'
-        ? ['1', 'true', 'yes', 'on', 't', 'y'].includes(hint.toLowerCase())
-        : Boolean(hint);
+    const want = typeof hint === 'string' ? parseStrictBool(hint) === true : Boolean(hint);
     return Boolean(actual) === want;
   }
   if (key === 'size') {
@@ -91,6 +89,13 @@ export function diskMatches(hints: Record<string, unknown>, disk: Record<string,
   return Object.entries(hints).every(([key, hint]) => matchesHint(key, hint, disk[key]));
 }
 
+/** IPA's default choice: the smallest disk of at least 4 GiB. */
+function smallestUsableDisk(disks: Record<string, unknown>[]): Record<string, unknown> | null {
+  return (
+    disks.filter((d) => Number(d.size) >= 4 * GIB).sort((a, b) => Number(a.size) - Number(b.size))[0] ?? null
+  );
+}
+
 export const rootDiskSelectionHook: ProcessingHook = {
   name: 'root_disk_selection',
   async beforeUpdate(data, context) {
@@ -114,16 +119,12 @@ export const rootDiskSelectionHook: ProcessingHook = {
     } else if (data.root_disk && typeof data.root_disk === 'object') {
       root = asRecord(data.root_disk);
       if (skipList.length > 0 && skipList.some((skip) => diskMatches(skip, root!))) {
-        // The ramdisk's choice is excluded: take the smallest remaining disk of at least 4 GiB (IPA's rule).
-        root =
-          disks.filter((d) => Number(d.size) >= 4 * GIB).sort((a, b) => Number(a.size) - Number(b.size))[0] ??
-          null;
+        // The ramdisk's choice is excluded: take IPA's choice among the remaining disks.
+        root = smallestUsableDisk(disks);
         if (root) data.root_disk = root;
       }
     } else if (disks.length > 0) {
-      root =
-        disks.filter((d) => Number(d.size) >= 4 * GIB).sort((a, b) => Number(a.size) - Number(b.size))[0] ??
-        null;
+      root = smallestUsableDisk(disks);
       if (root) data.root_disk = root;
     }
     if (data.legacy_format && root === null && data.local_gb !== undefined) return; // computed by the ramdisk

@@ -1,5 +1,6 @@
 // validate_interfaces: builds all_interfaces / interfaces / macs from the inventory (phase 1)
 // and creates, updates and deletes the node's ports per add_ports / keep_ports (phase 2).
+import { isLoopback } from '../../core/lookup.js';
 import { normalizeBootInterface, normalizeMac } from '../../core/node.js';
 import { HookError, asArray, asRecord, type ProcessingHook } from '../hook.js';
 
@@ -9,10 +10,6 @@ interface InterfaceInfo {
   client_id: string | null;
   pxe: boolean;
   [key: string]: unknown;
-}
-
-function isLoopbackIp(ip: string | null): boolean {
-  return ip !== null && (/^127\./.test(ip) || ip === '::1');
 }
 
 export const validateInterfacesHook: ProcessingHook = {
@@ -53,7 +50,7 @@ export const validateInterfacesHook: ProcessingHook = {
     data.all_interfaces = all;
     const mode = context.settings.addPorts;
     const active = (info: InterfaceInfo, name: string): boolean =>
-      name !== 'lo' && info.ip !== null && !isLoopbackIp(info.ip);
+      name !== 'lo' && info.ip !== null && !isLoopback(info.ip);
     let selected: Record<string, InterfaceInfo>;
     const pick = (predicate: (info: InterfaceInfo, name: string) => boolean): Record<string, InterfaceInfo> =>
       Object.fromEntries(Object.entries(all).filter(([name, info]) => predicate(info, name)));

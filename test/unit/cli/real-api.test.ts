@@ -10,7 +10,7 @@ import { buildApp } from '../../../src/api/app.js';
 import { systemClock } from '../../../src/core/clock.js';
 import { silentLog } from '../../../src/core/log.js';
 import type { EventInput, EventRecord } from '../../../src/core/events.js';
-import type { EventQuery } from '../../../src/core/events-query.js';
+import type { EventQuery } from '../../../src/core/ports.js';
 import { emptyStateDocument } from '../../../src/core/introspection-record.js';
 import { IntrospectionService } from '../../../src/core/introspection.js';
 import { LocalNodeRepository } from '../../../src/core/node-repository.js';
