@@ -52,6 +52,9 @@ export async function startDaemon(
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'inspectord-test-')));
   const merged: Record<string, Record<string, string | number | boolean>> = {
     ...sections,
+    // Most tests post /v1/continue as a foreign IPA ramdisk would (no token: ironic-inspector's
+    // behaviour); tests of callback authentication set callback_auth themselves.
+    processing: { callback_auth: 'none', ...sections.processing },
     DEFAULT: {
       listen_address: host,
       listen_port: port,
