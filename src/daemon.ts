@@ -16,6 +16,8 @@ import { HttpBasicAuth, noAuth, parseHtpasswd } from './api/auth.js';
 import { HookPipeline } from './pipeline/runner.js';
 import { hookRegistry, loadExternalHook } from './pipeline/registry.js';
 import type { PipelineSettings, ProcessingHook } from './pipeline/hook.js';
+import { parseCidrMap, type CidrMapping } from './pipeline/hook-logic/physnet-cidr-map.js';
+import { parseKnownDevices, type KnownDevice } from './pipeline/hook-logic/accelerators.js';
 import { FileStateStore } from './store/state.js';
 import { FileBlobStore } from './store/blobs.js';
 import { FileEventLog } from './store/event-log.js';
@@ -71,7 +73,24 @@ function pipelineSettings(config: Config): PipelineSettings {
     capabilitiesBootMode: config.capabilities.boot_mode,
     cpuFlags: JSON.parse(config.capabilities.cpu_flags) as Record<string, string>,
     pciAliases: config.pci_devices.alias.map((a) => JSON.parse(a) as PipelineSettings['pciAliases'][number]),
+    extraHardwareStrict: config.extra_hardware.strict,
+    cidrMap: cidrMapOf(config),
   };
+}
+
+function cidrMapOf(config: Config): CidrMapping[] {
+  const parsed = parseCidrMap(config.port_physnet.cidr_map);
+  if (!parsed.ok) throw new Error(`[port_physnet] cidr_map: ${parsed.errors.join('; ')}`);
+  return parsed.map;
+}
+
+/** [accelerators] known_devices: the YAML file, read and checked at start-up (undefined = built-in list). */
+async function knownAcceleratorsOf(config: Config): Promise<KnownDevice[] | undefined> {
+  const file = config.accelerators.known_devices;
+  if (file === '') return undefined;
+  const parsed = parseKnownDevices(await readFile(file, 'utf8'));
+  if (!parsed.ok) throw new Error(`[accelerators] known_devices ${file}: ${parsed.error}`);
+  return parsed.devices;
 }
 
 /** Expand `$default_processing_hooks` in the configured hook list. */
@@ -103,7 +122,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       nodes,
       log: log.child({ component: 'pipeline' }),
       events: sink,
-      settings: pipelineSettings(config),
+      settings: { ...pipelineSettings(config), knownAccelerators: await knownAcceleratorsOf(config) },
       clock,
     },
     hookNames(config),
