@@ -77,6 +77,17 @@ export const errorCatalogue = {
   ERR_TFTP_BIND: { status: 500, message: 'TFTP listener could not bind its address' },
   ERR_BOOT_CONFIG_INVALID: { status: 500, message: 'Invalid boot configuration input' },
 
+  // --- discovery / identity reconciliation / review / rule replay
+  ERR_DISCOVERY_DISABLED: { status: 400, message: 'No node matches and auto-discovery is off' },
+  ERR_DISCOVERY_CONFLICT: { status: 409, message: 'A MAC or BMC address already belongs to another node' },
+  ERR_DISCOVERY_REVIEW: { status: 409, message: 'The inventory matches several nodes and needs review' },
+  ERR_DISCOVERY_BUSY: { status: 409, message: 'The matching node is busy with another introspection step' },
+  ERR_REVIEW_NOT_FOUND: { status: 404, message: 'Review entry was not found' },
+  ERR_REVIEW_UNAVAILABLE: {
+    status: 409,
+    message: 'Review entries can be resolved only with node_not_found_hook = enroll',
+  },
+
   // --- firewall
   ERR_FIREWALL_NFT_MISSING: { status: 500, message: 'nft is not installed or not on PATH' },
   ERR_FIREWALL_NFT_FAILED: { status: 500, message: 'nft rejected the batch' },

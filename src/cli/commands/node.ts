@@ -69,6 +69,30 @@ export function nodeBodyFromArgs(a: Args): Record<string, unknown> {
   return body;
 }
 
+/** `node drift NODE`: every node.drift event, one block per re-introspection. */
+async function showDrift(ctx: CommandContext, node: string): Promise<number> {
+  const answer = await ctx.client().json<{ events: Array<Record<string, unknown>> }>('GET', '/v1/events', {
+    query: { node, type: 'node.drift' },
+  });
+  if (ctx.format === 'json') {
+    printJson(ctx.io, answer);
+    return EXIT.ok;
+  }
+  if (answer.events.length === 0) {
+    ctx.io.stdout.write(`no hardware drift recorded for node ${node}\n`);
+    return EXIT.ok;
+  }
+  const rows: unknown[][] = [];
+  for (const event of answer.events) {
+    const changes = ((event.data as Record<string, unknown> | undefined)?.changes ?? []) as Array<
+      Record<string, unknown>
+    >;
+    changes.forEach((c, i) => rows.push([i === 0 ? event.ts : '', c.area, c.change, c.message]));
+  }
+  ctx.io.stdout.write(renderTable(['Introspected at', 'Area', 'Change', 'Detail'], rows));
+  return EXIT.ok;
+}
+
 export interface PatchOp {
   op: 'add' | 'remove' | 'replace';
   path: string;
@@ -307,6 +331,12 @@ export function registerNodeCommands(y: Argv, select: Select): Argv {
         (c) => c.positional('file', { type: 'string', demandOption: true }),
         (a) => select((ctx) => importNodes(ctx, String(a.file))),
       )
+      .command(
+        'drift <node>',
+        'Hardware changes found when the node was introspected again (node.drift events)',
+        (c) => c.positional('node', { type: 'string', demandOption: true }),
+        (a) => select((ctx) => showDrift(ctx, String(a.node))),
+      )
       .command('port', 'Ports (MAC addresses) of a node', (c) =>
         c
           .command(
@@ -343,6 +373,6 @@ export function registerNodeCommands(y: Argv, select: Select): Argv {
           )
           .demandCommand(1, 'give a port subcommand: list or add'),
       )
-      .demandCommand(1, 'give a node subcommand: add, list, show, set, unset, delete, import or port'),
+      .demandCommand(1, 'give a node subcommand: add, list, show, set, unset, delete, import, drift or port'),
   );
 }
