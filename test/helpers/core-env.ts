@@ -58,6 +58,8 @@ export function coreEnv(
     pipeline?: Partial<PipelineSettings>;
     hooks?: string[];
     power?: PowerControl;
+    /** Pacing sleep; receives the env's FakeClock (e.g. advance it instead of waiting). */
+    sleep?: (ms: number, clock: FakeClock) => Promise<void>;
   } = {},
 ) {
   const store = new MemoryStateStore();
@@ -81,6 +83,7 @@ export function coreEnv(
     pipeline,
     settings: { ...defaultSettings, ...overrides.settings },
     power: overrides.power ?? null,
+    ...(overrides.sleep ? { sleep: (ms: number) => overrides.sleep!(ms, clock) } : {}),
     onFilterChange: () => {
       filterChanges += 1;
     },
