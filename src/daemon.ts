@@ -24,6 +24,8 @@ import { createRuleRunner } from './rules-runner.js';
 import { IpmiClient } from './ipmi/client.js';
 import { IpmiPowerControl } from './ipmi/power-control.js';
 import { IpmiCredentials } from './ipmi/credentials.js';
+import { GatedPowerControl } from './core/power-gate.js';
+import { BmcCredentialRotation } from './bmc-credentials.js';
 
 export interface Daemon {
   readonly app: FastifyInstance;
@@ -125,7 +127,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       ? null
       : config.processing.ramdisk_logs_dir || join(stateDir, 'ramdisk-logs');
 
-  let power: IpmiPowerControl | null = null;
+  let power: GatedPowerControl | null = null;
   let credentials: IpmiCredentials | null = null;
   if (config.ipmi.enabled) {
     const ipmiLog = log.child({ component: 'ipmi' });
@@ -139,7 +141,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
         cipherSuite: config.ipmi.cipher_suite,
       },
     });
-    power = new IpmiPowerControl({ client, events: sink, log: ipmiLog });
+    // One gate for every power caller (introspection and REST): [ipmi] max_concurrent_power_ops.
+    power = new GatedPowerControl(new IpmiPowerControl({ client, events: sink, log: ipmiLog }), {
+      maxConcurrent: config.ipmi.max_concurrent_power_ops,
+    });
     credentials = new IpmiCredentials({ client, events: sink, log: ipmiLog });
   }
   const verifyTries = config.ipmi.credential_verify_tries;
@@ -178,6 +183,17 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
   });
 
+  const bmcCredentials = credentials
+    ? new BmcCredentialRotation({
+        nodes,
+        introspection,
+        credentials,
+        events: sink,
+        log: log.child({ component: 'bmc-credentials' }),
+        settings: { allowNonAlnumPassword: config.processing.allow_non_alnum_ipmi_password },
+      })
+    : null;
+
   const recovered = await introspection.recover();
   if (recovered.length > 0)
     log.warn({ nodes: recovered }, 'recovered introspections interrupted by a restart');
@@ -199,6 +215,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       rules,
       events,
       auth,
+      power,
+      bmcCredentials,
       discovery: {
         get: () => store.doc.settings.discovery,
         set: async (enabled) => {

@@ -26,6 +26,14 @@ export interface DiscoveryApi {
 /** Power and boot-device control (the IPMI adapter), when enabled. */
 export type PowerApi = PowerControl;
 
+/** Out-of-band BMC credential rotation (src/bmc-credentials.ts), when IPMI is enabled. */
+export interface BmcCredentialsApi {
+  rotate(
+    idOrName: string,
+    request: { username?: string; password?: string; disablePrevious?: boolean },
+  ): Promise<object>;
+}
+
 export interface ApiDeps {
   log: LogLike;
   introspection: IntrospectionService;
@@ -36,6 +44,7 @@ export interface ApiDeps {
   discovery: DiscoveryApi;
   settings: { apiMaxLimit: number; storeData: boolean };
   power?: PowerApi | null;
+  bmcCredentials?: BmcCredentialsApi | null;
   /** Called after node/port changes (PXE filter sync). */
   onNodesChanged?: () => void;
 }
