@@ -37,14 +37,23 @@ export interface DaemonHandle {
 /** Start the daemon with `sections` (INI section → option → value) on top of test defaults. */
 export async function startDaemon(
   sections: Record<string, Record<string, string | number | boolean>> = {},
-  options: { stateDir?: string; command?: string[]; env?: Record<string, string> } = {},
+  options: {
+    stateDir?: string;
+    command?: string[];
+    env?: Record<string, string>;
+    /** Run the daemon inside this network namespace (`ip netns exec`; the child is still node's PID). */
+    netns?: string;
+    /** Listen address and URL host (default 127.0.0.1); inside a namespace, one the test can reach. */
+    host?: string;
+  } = {},
 ): Promise<DaemonHandle> {
   const port = await freePort();
+  const host = options.host ?? '127.0.0.1';
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'inspectord-test-')));
   const merged: Record<string, Record<string, string | number | boolean>> = {
     ...sections,
     DEFAULT: {
-      listen_address: '127.0.0.1',
+      listen_address: host,
       listen_port: port,
       state_dir: stateDir,
       log_level: 'warn',
@@ -61,7 +70,7 @@ export async function startDaemon(
     .join('\n');
   const configPath = join(stateDir, 'inspector.conf');
   await writeFile(configPath, ini);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   let out = '';
   const handle: DaemonHandle = {
     url,
@@ -86,7 +95,10 @@ export async function startDaemon(
     },
   };
   const launch = async (): Promise<void> => {
-    const child = spawn(process.execPath, [MAIN, 'serve', '--config', configPath], {
+    const argv = [process.execPath, MAIN, 'serve', '--config', configPath];
+    // `ip netns exec` enters the namespace and execs node, so child.pid stays the daemon's PID.
+    const [cmd, ...args] = options.netns ? ['ip', 'netns', 'exec', options.netns, ...argv] : argv;
+    const child = spawn(cmd!, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },
     });

@@ -121,7 +121,7 @@ export function addPowerCommands(b: Argv, select: Select): Argv {
         if (a['disable-previous'] === true) body.disable_previous = true;
         const password = a['new-password'];
         select((ctx) => {
-          const chosen = password ?? ctx.io.env?.INSPECTORD_NEW_BMC_PASSWORD ?? undefined;
+          const chosen = password ?? (ctx.io.env ?? process.env).INSPECTORD_NEW_BMC_PASSWORD;
           return rotateCredentials(ctx, String(a.node), {
             ...body,
             ...(chosen !== undefined ? { password: String(chosen) } : {}),
