@@ -31,6 +31,8 @@ import { DiscoveryService } from './discovery/enroll.js';
 import { ReviewQueue } from './discovery/review.js';
 import { ObservedBlobStore, driftRecorder } from './discovery/processed-observer.js';
 import { RuleReplay } from './rules-replay.js';
+import { GatedPowerControl } from './core/power-gate.js';
+import { BmcCredentialRotation } from './bmc-credentials.js';
 
 export interface Daemon {
   readonly app: FastifyInstance;
@@ -188,7 +190,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       ? null
       : config.processing.ramdisk_logs_dir || join(stateDir, 'ramdisk-logs');
 
-  let power: IpmiPowerControl | null = null;
+  let power: GatedPowerControl | null = null;
   let credentials: IpmiCredentials | null = null;
   if (config.ipmi.enabled) {
     const ipmiLog = log.child({ component: 'ipmi' });
@@ -202,7 +204,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
         cipherSuite: config.ipmi.cipher_suite,
       },
     });
-    power = new IpmiPowerControl({ client, events: sink, log: ipmiLog });
+    // One gate for every power caller (introspection and REST): [ipmi] max_concurrent_power_ops.
+    power = new GatedPowerControl(new IpmiPowerControl({ client, events: sink, log: ipmiLog }), {
+      maxConcurrent: config.ipmi.max_concurrent_power_ops,
+    });
     credentials = new IpmiCredentials({ client, events: sink, log: ipmiLog });
   }
   const verifyTries = config.ipmi.credential_verify_tries;
@@ -260,6 +265,16 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     review.setProcessor(discovery);
   }
   const ruleReplay = new RuleReplay({ store, nodes, blobs, events: sink, clock, locks: introspection.locks });
+  const bmcCredentials = credentials
+    ? new BmcCredentialRotation({
+        nodes,
+        introspection,
+        credentials,
+        events: sink,
+        log: log.child({ component: 'bmc-credentials' }),
+        settings: { allowNonAlnumPassword: config.processing.allow_non_alnum_ipmi_password },
+      })
+    : null;
 
   const recovered = await introspection.recover();
   if (recovered.length > 0)
@@ -284,6 +299,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       auth,
       ruleReplay,
       review,
+      power,
+      bmcCredentials,
       discovery: {
         get: () => store.doc.settings.discovery,
         set: async (enabled) => {

@@ -13,6 +13,7 @@ import { registerEventRoutes } from './routes/events.js';
 import { registerPowerRoutes } from './routes/power.js';
 import { registerRuleReplayRoutes } from './routes/rule-replay.js';
 import { registerReviewRoutes } from './routes/review.js';
+import { registerBmcCredentialRoutes } from './routes/bmc-credentials.js';
 import { MAX_VERSION, MIN_VERSION, parseRequestedVersion } from './version.js';
 import type { ApiDeps } from './deps.js';
 
@@ -132,6 +133,7 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions): Promise<Fa
   await registerPowerRoutes(app, deps);
   await registerRuleReplayRoutes(app, deps);
   await registerReviewRoutes(app, deps);
+  await registerBmcCredentialRoutes(app, deps);
   if (options.register) await options.register(app);
   return app;
 }

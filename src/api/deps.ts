@@ -39,6 +39,14 @@ export interface ReviewApi {
 /** Power and boot-device control (the IPMI adapter), when enabled. */
 export type PowerApi = PowerControl;
 
+/** Out-of-band BMC credential rotation (src/bmc-credentials.ts), when IPMI is enabled. */
+export interface BmcCredentialsApi {
+  rotate(
+    idOrName: string,
+    request: { username?: string; password?: string; disablePrevious?: boolean },
+  ): Promise<object>;
+}
+
 export interface ApiDeps {
   log: LogLike;
   introspection: IntrospectionService;
@@ -51,6 +59,7 @@ export interface ApiDeps {
   power?: PowerApi | null;
   ruleReplay?: RuleReplayApi | null;
   review?: ReviewApi | null;
+  bmcCredentials?: BmcCredentialsApi | null;
   /** Called after node/port changes (PXE filter sync). */
   onNodesChanged?: () => void;
 }

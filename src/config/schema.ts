@@ -216,6 +216,11 @@ export const schema = {
       min: 100,
     }),
     max_concurrent_sessions: int(16, 'RMCP+ sessions open at once across all BMCs.', { min: 1 }),
+    max_concurrent_power_ops: int(
+      8,
+      'Power operations (status, on/off/cycle, boot device) running at once across all BMCs; more wait in order.',
+      { min: 1 },
+    ),
     keep_alive: int(25000, 'Idle time before a cheap command keeps a long session alive; 0 disables.', {
       unit: 'ms',
       min: 0,

@@ -68,6 +68,11 @@ export const errorCatalogue = {
   ERR_IPMI_BUSY: { status: 503, message: 'BMC has no free session slot, retry later' },
   ERR_IPMI_NO_FREE_USER: { status: 409, message: 'BMC has no free user slot for new credentials' },
   ERR_IPMI_CREDENTIALS_UNVERIFIED: { status: 400, message: 'New BMC credentials could not be verified' },
+  ERR_IPMI_NODE_BUSY: {
+    status: 409,
+    message: 'Node is under introspection or another BMC operation; BMC credentials cannot change now',
+  },
+  ERR_IPMI_DISABLED: { status: 400, message: 'The IPMI client is disabled ([ipmi] enabled = false)' },
 
   // --- dhcp
   ERR_DHCP_CONFIG: { status: 500, message: 'Invalid DHCP configuration' },

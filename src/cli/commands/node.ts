@@ -6,6 +6,7 @@ import { CliFailure, EXIT, parseBoolFlag, usageError } from '../failure.js';
 import { nodesFromCsv } from '../node-csv.js';
 import { printJson, renderObject, renderTable } from '../output.js';
 import { readInputFile } from './introspection.js';
+import { addPowerCommands } from './power.js';
 
 /** `k=v` as the Ironic client reads it: the value is JSON when it parses (4096, true), else a string. */
 export function parseKeyValue(option: string, text: string): [string, unknown] {
@@ -260,7 +261,7 @@ function nodeOptions(b: Argv, forSet: boolean): Argv {
 
 export function registerNodeCommands(y: Argv, select: Select): Argv {
   return y.command('node', 'The node inventory (BMCs and MACs of the machines to introspect)', (b) =>
-    b
+    addPowerCommands(b, select)
       .command(
         'add',
         'Enrol a node',
@@ -373,6 +374,9 @@ export function registerNodeCommands(y: Argv, select: Select): Argv {
           )
           .demandCommand(1, 'give a port subcommand: list or add'),
       )
-      .demandCommand(1, 'give a node subcommand: add, list, show, set, unset, delete, import, drift or port'),
+      .demandCommand(
+        1,
+        'give a node subcommand: add, list, show, set, unset, delete, import, port, drift, power, bootdev or rotate-credentials',
+      ),
   );
 }
