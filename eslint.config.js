@@ -19,6 +19,8 @@ const subsystems = [
   'inventory',
   'store',
   'cli',
+  'metrics',
+  'ops',
 ];
 
 /** Each subsystem may import itself and core (ports, errors, domain types); nothing else in src. */

@@ -36,6 +36,8 @@ export interface ApiDeps {
   discovery: DiscoveryApi;
   settings: { apiMaxLimit: number; storeData: boolean };
   power?: PowerApi | null;
+  /** GET /healthz verdict; without it /healthz always answers ok. */
+  health?: () => Promise<{ status: 'ok' | 'unhealthy'; reasons: string[] }>;
   /** Called after node/port changes (PXE filter sync). */
   onNodesChanged?: () => void;
 }
