@@ -67,7 +67,10 @@ async function serve(args: { config: string; set: string[] }): Promise<void> {
 
 try {
   // exitCode, not exit(): an immediate exit can cut off long output written to a pipe.
-  process.exitCode = await runCli(process.argv.slice(2), { serve });
+  process.exitCode = await runCli(process.argv.slice(2), {
+    serve,
+    self: { node: process.execPath, script: process.argv[1] ?? '' },
+  });
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`inspectord: ${error.message}\n`);

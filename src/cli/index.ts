@@ -13,6 +13,8 @@ import { registerIntrospectionCommands } from './commands/introspection.js';
 import { registerNodeCommands } from './commands/node.js';
 import { registerRuleCommands } from './commands/rule.js';
 import { registerServeCommand, type CliHooks } from './commands/serve.js';
+import { registerHealthCommand } from './commands/health.js';
+import { registerInstallUnitCommand } from './commands/install-unit.js';
 
 export type { CliHooks, ServeArgs } from './commands/serve.js';
 export type { CliIo, TextSink } from './output.js';
@@ -54,6 +56,8 @@ function buildParser(argv: string[], hooks: CliHooks, select: (action: Action) =
   y = registerNodeCommands(y, select);
   y = registerEventCommands(y, select);
   y = registerDiscoveryCommands(y, select);
+  y = registerHealthCommand(y, select);
+  y = registerInstallUnitCommand(y, select, hooks.self);
   return y
     .demandCommand(1, 'give a command')
     .recommendCommands()
