@@ -20,6 +20,8 @@ const subsystems = [
   'store',
   'cli',
   'discovery',
+  'metrics',
+  'ops',
 ];
 
 /** Each subsystem may import itself and core (ports, errors, domain types); nothing else in src. */

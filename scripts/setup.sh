@@ -11,7 +11,7 @@ DEB_PACKAGES=(
   busybox isc-dhcp-client kea-admin dnsmasq-base
   tftp-hpa atftp curl tftpd-hpa
   ipmitool openipmi
-  python3-openstacksdk python3-yaml
+  python3-openstacksdk python3-yaml python3-prometheus-client
   pxelinux syslinux-common ipxe
   systemd
   lldpd tcpdump

@@ -1,13 +1,13 @@
 // Composition of `inspectord serve`: config → logger → store → services → API → periodic tasks.
 // Together with main.ts this is the only place where subsystems meet.
-import { readFile } from 'node:fs/promises';
+import { access, constants as fsConstants, readFile, stat } from 'node:fs/promises';
 import { lookup } from 'node:dns/promises';
 import { join } from 'node:path';
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { systemClock, type Clock } from './core/clock.js';
-import { IntrospectionService } from './core/introspection.js';
+import { IntrospectionService, type IntrospectionSettings } from './core/introspection.js';
 import { CallbackTokens, type CallbackAuthMode } from './core/callback-tokens.js';
 import { LocalNodeRepository } from './core/node-repository.js';
 import { RuleBook, type RuleValidator } from './core/rule-book.js';
@@ -33,6 +33,22 @@ import { ObservedBlobStore, driftRecorder } from './discovery/processed-observer
 import { RuleReplay } from './rules-replay.js';
 import { GatedPowerControl } from './core/power-gate.js';
 import { BmcCredentialRotation } from './bmc-credentials.js';
+import type { AuthCheck } from './api/deps.js';
+import type { ProcessingPipeline } from './core/introspection.js';
+import { PromMetrics } from './metrics/registry.js';
+import { defineInspectordMetrics, type InspectordMetrics } from './metrics/families.js';
+import {
+  collectIntrospectionStates,
+  instrumentCredentialVerifier,
+  instrumentHook,
+  instrumentPowerControl,
+  instrumentRuleRunner,
+  tapEvents,
+} from './metrics/instrument.js';
+import { registerMetricsRoutes } from './metrics/http.js';
+import { checkHealth, type HealthProbe } from './metrics/health.js';
+import { changedOptions, planReload, type ConfigSections } from './ops/config-diff.js';
+import { secretFileProblem } from './ops/file-permissions.js';
 
 export interface Daemon {
   readonly app: FastifyInstance;
@@ -41,12 +57,125 @@ export interface Daemon {
   readonly events: FileEventLog;
   readonly store: FileStateStore;
   readonly callbackTokens: CallbackTokens;
-  close(): Promise<void>;
+  /** The daemon's metric registry (GET /metrics); netboot glue registers its families here. */
+  readonly metrics: PromMetrics;
+  readonly families: InspectordMetrics;
+  /** Add a /healthz probe (e.g. the PXE filter's, see src/metrics-netboot.ts). */
+  addHealthProbe(probe: HealthProbe): void;
+  /** Apply what can change live from a reloaded config; report the rest (SIGHUP). */
+  reload(config: Config): Promise<ReloadResult>;
+  /** Stop accepting work, let in-flight requests and background tasks finish for at most
+   *  `[DEFAULT] shutdown_timeout` (or `timeoutMs`), then flush state and close. */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+export interface ReloadResult {
+  /** `section.option` applied now. */
+  applied: string[];
+  /** `section.option` changed in the file but kept at the running value until a restart. */
+  restartRequired: string[];
+  /** Parts that could not be applied (the running value is kept), one line each. */
+  errors: string[];
 }
 
 export interface DaemonOptions {
   log?: Logger;
   clock?: Clock;
+  /** The config file and the secret options set in it, for the start-up permission check. */
+  configFile?: { path: string; secrets: readonly string[] };
+}
+
+/**
+ * Options reload applies live (`section.*` = the whole section). Everything else is reported as
+ * needing a restart: listeners, state_dir, body limit, the IPMI client, external hook modules.
+ */
+export const LIVE_OPTIONS: ReadonlySet<string> = new Set([
+  'DEFAULT.log_level',
+  'DEFAULT.timeout',
+  'DEFAULT.clean_up_period',
+  'DEFAULT.api_max_limit',
+  'DEFAULT.can_manage_boot',
+  'DEFAULT.introspection_delay',
+  'DEFAULT.permit_active_introspection',
+  'DEFAULT.ipmi_address_fields',
+  'DEFAULT.auth_strategy',
+  'DEFAULT.http_basic_auth_user_file',
+  'DEFAULT.shutdown_timeout',
+  'DEFAULT.metrics_auth',
+  'processing.processing_hooks',
+  'processing.default_processing_hooks',
+  'processing.add_ports',
+  'processing.keep_ports',
+  'processing.overwrite_existing',
+  'processing.update_pxe_enabled',
+  'processing.store_data',
+  'processing.ramdisk_logs_dir',
+  'processing.always_store_ramdisk_logs',
+  'processing.ramdisk_logs_filename_format',
+  'processing.power_off',
+  'processing.disk_partitioning_spacing',
+  'processing.ipmi_password_max_length',
+  'processing.allow_non_alnum_ipmi_password',
+  'discovery.enabled',
+  'capabilities.*',
+  'pci_devices.*',
+  'ipmi.credential_verify_tries',
+  'ipmi.credential_verify_interval',
+]);
+
+function introspectionSettings(config: Config): IntrospectionSettings {
+  return {
+    timeout: config.DEFAULT.timeout,
+    canManageBoot: config.DEFAULT.can_manage_boot,
+    storeData: config.processing.store_data !== 'none',
+    introspectionDelay: config.DEFAULT.introspection_delay,
+    powerOff: config.processing.power_off,
+    permitActiveIntrospection: config.DEFAULT.permit_active_introspection,
+    ipmiAddressFields: config.DEFAULT.ipmi_address_fields,
+    ramdiskLogsDir:
+      config.processing.ramdisk_logs_dir === 'none'
+        ? null
+        : config.processing.ramdisk_logs_dir || join(config.DEFAULT.state_dir, 'ramdisk-logs'),
+    alwaysStoreRamdiskLogs: config.processing.always_store_ramdisk_logs,
+    ramdiskLogsFilenameFormat: config.processing.ramdisk_logs_filename_format,
+    ipmiPasswordMaxLength: config.processing.ipmi_password_max_length,
+    allowNonAlnumIpmiPassword: config.processing.allow_non_alnum_ipmi_password,
+  };
+}
+
+async function loadAuth(config: Config, clock: Clock, log: Logger): Promise<AuthCheck> {
+  if (config.DEFAULT.auth_strategy !== 'http_basic') return noAuth;
+  const file = config.DEFAULT.http_basic_auth_user_file;
+  const { users, problems } = parseHtpasswd(await readFile(file, 'utf8'));
+  for (const problem of problems) log.warn({ file }, `htpasswd: ${problem}`);
+  if (users.size === 0) throw new Error(`http_basic auth: no usable bcrypt users in ${file}`);
+  return new HttpBasicAuth(users, clock);
+}
+
+/** Warn (log + event) about secret-holding files other local users can read. */
+async function checkSecretFiles(
+  files: ReadonlyArray<{ path: string; secrets: readonly string[] }>,
+  log: Logger,
+  sink: EventSink,
+): Promise<void> {
+  for (const file of files) {
+    if (file.secrets.length === 0) continue;
+    let info;
+    try {
+      info = await stat(file.path);
+    } catch {
+      continue; // a missing file is reported by whoever reads it
+    }
+    const problem = secretFileProblem({
+      path: file.path,
+      mode: info.mode,
+      gid: info.gid,
+      secrets: file.secrets,
+    });
+    if (!problem) continue;
+    log.warn({ file: file.path, mode: (info.mode & 0o777).toString(8) }, problem);
+    sink.emit({ type: 'daemon.insecure_file', level: 'warn', message: problem, data: { file: file.path } });
+  }
 }
 
 export function createLogger(level: string): Logger {
@@ -129,10 +258,18 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const store = await FileStateStore.open({ log: log.child({ component: 'store' }), clock }, { stateDir });
   const fileBlobs = new FileBlobStore({ log: log.child({ component: 'blobs' }) }, { stateDir });
   const events = await FileEventLog.open({ log: log.child({ component: 'events' }), clock }, { stateDir });
-  const sink: EventSink = events;
+  const metrics = new PromMetrics({
+    processMetrics: true,
+    onCollectError: (name, error) =>
+      log.warn({ metric: name, err: String(error) }, 'metric collection failed'),
+  });
+  const families = defineInspectordMetrics(metrics);
+  // Every event also moves its metrics (TFTP/HTTP transfers, filter syncs, events by area).
+  const sink: EventSink = tapEvents(events, families);
+  let current = config;
   const nodes = new LocalNodeRepository({ store, clock });
   const review = new ReviewQueue({ store, nodes, blobs: fileBlobs, events: sink, clock });
-  const discovery = new DiscoveryService({
+  const discoveryService = new DiscoveryService({
     store,
     nodes,
     events: sink,
@@ -152,7 +289,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     fileBlobs,
     [
       driftRecorder(sink),
-      (uuid, _previous, current) => discovery.recordIdentity(uuid, current as Record<string, unknown>),
+      (uuid, _previous, data) => discoveryService.recordIdentity(uuid, data as Record<string, unknown>),
     ],
     log.child({ component: 'blobs' }),
   );
@@ -163,17 +300,28 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     if (!name || !path) throw new Error(`[hooks] external: "${entry}" must be name=/path/to/module.js`);
     external.push(await loadExternalHook(name.trim(), path.trim()));
   }
-  const pipeline = new HookPipeline(
-    {
-      nodes,
-      log: log.child({ component: 'pipeline' }),
-      events: sink,
-      settings: { ...pipelineSettings(config), knownAccelerators: await knownAcceleratorsOf(config) },
-      clock,
-    },
-    hookNames(config),
-    hookRegistry(external),
+  const registry = new Map(
+    [...hookRegistry(external)].map(([name, hook]) => [name, instrumentHook(hook, families, clock)]),
   );
+  const knownAccelerators = await knownAcceleratorsOf(config);
+  const buildPipeline = (cfg: Config): HookPipeline =>
+    new HookPipeline(
+      {
+        nodes,
+        log: log.child({ component: 'pipeline' }),
+        events: sink,
+        settings: { ...pipelineSettings(cfg), knownAccelerators },
+        clock,
+      },
+      hookNames(cfg),
+      registry,
+    );
+  // Swapped by reload() (hook order, processing settings); a run in progress keeps its pipeline.
+  let activePipeline = buildPipeline(config);
+  const pipeline: ProcessingPipeline = {
+    beforeProcessing: (data) => activePipeline.beforeProcessing(data),
+    beforeUpdate: (data, context) => activePipeline.beforeUpdate(data, context),
+  };
 
   const validator: RuleValidator = (body) => {
     const result = validateRule(body);
@@ -184,11 +332,6 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   if (store.doc.settings.discovery !== config.discovery.enabled && store.loadedFrom === 'none') {
     store.doc.settings.discovery = config.discovery.enabled;
   }
-
-  const ramdiskLogsDir =
-    config.processing.ramdisk_logs_dir === 'none'
-      ? null
-      : config.processing.ramdisk_logs_dir || join(stateDir, 'ramdisk-logs');
 
   let power: GatedPowerControl | null = null;
   let credentials: IpmiCredentials | null = null;
@@ -210,9 +353,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     });
     credentials = new IpmiCredentials({ client, events: sink, log: ipmiLog });
   }
-  const verifyTries = config.ipmi.credential_verify_tries;
-  const verifyIntervalMs = config.ipmi.credential_verify_interval * 1000;
-
+  const settings = introspectionSettings(config);
   const callbackTokens = new CallbackTokens({
     store,
     clock,
@@ -224,6 +365,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       discoveryRatePerMinute: config.processing.discovery_callback_rate,
     },
   });
+  const instrumentedPower = power ? instrumentPowerControl(power, families, clock) : null;
 
   const introspection = new IntrospectionService({
     store,
@@ -233,36 +375,32 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     clock,
     log: log.child({ component: 'introspection' }),
     pipeline,
-    rules: createRuleRunner({ store, nodes, events: sink, clock }),
+    rules: instrumentRuleRunner(createRuleRunner({ store, nodes, events: sink, clock }), families, clock),
     callbackAuth: callbackTokens.mode === 'none' ? null : callbackTokens,
-    notFoundHook: config.processing.node_not_found_hook === 'enroll' ? discovery : null,
-    power,
+    notFoundHook: config.processing.node_not_found_hook === 'enroll' ? discoveryService : null,
+    power: instrumentedPower,
     credentialVerifier: credentials
-      ? {
-          verify: (target) =>
-            credentials.verifyCredentials(target, { tries: verifyTries, intervalMs: verifyIntervalMs }),
-        }
+      ? instrumentCredentialVerifier(
+          {
+            // Read at call time: [ipmi] credential_verify_* reload live.
+            verify: (target) =>
+              credentials.verifyCredentials(target, {
+                tries: current.ipmi.credential_verify_tries,
+                intervalMs: current.ipmi.credential_verify_interval * 1000,
+              }),
+          },
+          families,
+          clock,
+        )
       : null,
-    settings: {
-      timeout: config.DEFAULT.timeout,
-      canManageBoot: config.DEFAULT.can_manage_boot,
-      storeData: config.processing.store_data !== 'none',
-      introspectionDelay: config.DEFAULT.introspection_delay,
-      powerOff: config.processing.power_off,
-      permitActiveIntrospection: config.DEFAULT.permit_active_introspection,
-      ipmiAddressFields: config.DEFAULT.ipmi_address_fields,
-      ramdiskLogsDir,
-      alwaysStoreRamdiskLogs: config.processing.always_store_ramdisk_logs,
-      ramdiskLogsFilenameFormat: config.processing.ramdisk_logs_filename_format,
-      ipmiPasswordMaxLength: config.processing.ipmi_password_max_length,
-      allowNonAlnumIpmiPassword: config.processing.allow_non_alnum_ipmi_password,
-    },
+    // Mutated in place by reload(): the service reads its settings at use time.
+    settings,
     resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
   });
 
   if (config.processing.node_not_found_hook === 'enroll') {
-    discovery.attach((data) => introspection.continue(data));
-    review.setProcessor(discovery);
+    discoveryService.attach((data) => introspection.continue(data));
+    review.setProcessor(discoveryService);
   }
   const ruleReplay = new RuleReplay({ store, nodes, blobs, events: sink, clock, locks: introspection.locks });
   const bmcCredentials = credentials
@@ -280,14 +418,47 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   if (recovered.length > 0)
     log.warn({ nodes: recovered }, 'recovered introspections interrupted by a restart');
 
-  let auth = noAuth;
-  if (config.DEFAULT.auth_strategy === 'http_basic') {
-    const file = config.DEFAULT.http_basic_auth_user_file;
-    const { users, problems } = parseHtpasswd(await readFile(file, 'utf8'));
-    for (const problem of problems) log.warn({ file }, `htpasswd: ${problem}`);
-    if (users.size === 0) throw new Error(`http_basic auth: no usable bcrypt users in ${file}`);
-    auth = new HttpBasicAuth(users, clock);
-  }
+  collectIntrospectionStates(metrics, () => store.doc.introspections);
+
+  let activeAuth = await loadAuth(config, clock, log);
+  const auth: AuthCheck = { check: (authorization) => activeAuth.check(authorization) };
+  await checkSecretFiles(
+    [
+      ...(options.configFile ? [options.configFile] : []),
+      ...(config.DEFAULT.auth_strategy === 'http_basic'
+        ? [{ path: config.DEFAULT.http_basic_auth_user_file, secrets: ['password hashes'] }]
+        : []),
+    ],
+    log,
+    sink,
+  );
+
+  const healthProbes: HealthProbe[] = [
+    {
+      name: 'state_store',
+      // EROFS/EACCES here is what a wrong ProtectSystem/StateDirectory or a full remount looks like.
+      check: async () => {
+        try {
+          await access(stateDir, fsConstants.W_OK);
+          return null;
+        } catch (error) {
+          return `state_dir ${stateDir} is not writable: ${(error as NodeJS.ErrnoException).code ?? String(error)}`;
+        }
+      },
+    },
+  ];
+  const discovery = {
+    get: () => store.doc.settings.discovery,
+    set: async (enabled: boolean) => {
+      store.doc.settings.discovery = enabled;
+      sink.emit({ type: 'node.discovery', message: `auto-discovery switched ${enabled ? 'on' : 'off'}` });
+      await store.changed({ durable: true });
+    },
+  };
+  const apiSettings = {
+    apiMaxLimit: config.DEFAULT.api_max_limit,
+    storeData: config.processing.store_data !== 'none',
+  };
 
   const app = await buildApp(
     {
@@ -299,37 +470,79 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       auth,
       ruleReplay,
       review,
-      power,
+      power: instrumentedPower,
       bmcCredentials,
-      discovery: {
-        get: () => store.doc.settings.discovery,
-        set: async (enabled) => {
-          store.doc.settings.discovery = enabled;
-          sink.emit({ type: 'node.discovery', message: `auto-discovery switched ${enabled ? 'on' : 'off'}` });
-          await store.changed({ durable: true });
-        },
-      },
-      settings: {
-        apiMaxLimit: config.DEFAULT.api_max_limit,
-        storeData: config.processing.store_data !== 'none',
-      },
+      discovery,
+      settings: apiSettings,
+      health: () => checkHealth(healthProbes),
     },
-    { bodyLimit: config.DEFAULT.max_body_size },
+    {
+      bodyLimit: config.DEFAULT.max_body_size,
+      isPublic: (path) => path === '/metrics' && !current.DEFAULT.metrics_auth,
+      register: (instance) => registerMetricsRoutes(instance, { metrics, families }),
+    },
   );
 
   const address = await app.listen({ host: config.DEFAULT.listen_address, port: config.DEFAULT.listen_port });
   log.info({ address }, 'inspectord API listening');
 
   const timers: NodeJS.Timeout[] = [];
-  if (config.DEFAULT.clean_up_period > 0) {
-    timers.push(
-      setInterval(() => {
-        introspection
-          .cleanUp()
-          .catch((error: unknown) => log.error({ err: String(error) }, 'clean-up failed'));
-      }, config.DEFAULT.clean_up_period * 1000),
+  let cleanUpTimer: NodeJS.Timeout | null = null;
+  const armCleanUp = (periodSeconds: number): void => {
+    if (cleanUpTimer) clearInterval(cleanUpTimer);
+    cleanUpTimer = null;
+    if (periodSeconds <= 0) return;
+    cleanUpTimer = setInterval(() => {
+      introspection.cleanUp().catch((error: unknown) => log.error({ err: String(error) }, 'clean-up failed'));
+    }, periodSeconds * 1000);
+  };
+  armCleanUp(config.DEFAULT.clean_up_period);
+
+  const reload = async (next: Config): Promise<ReloadResult> => {
+    const plan = planReload(
+      changedOptions(current as unknown as ConfigSections, next as unknown as ConfigSections),
+      LIVE_OPTIONS,
     );
-  }
+    const errors: string[] = [];
+    const failed = new Set<string>();
+    // The pipeline first: a bad hook list keeps the running pipeline and its settings.
+    try {
+      activePipeline = buildPipeline(next);
+    } catch (error) {
+      errors.push(`processing hooks: ${(error as Error).message}`);
+      for (const o of plan.live) if (/^(processing|capabilities|pci_devices)\./.test(o)) failed.add(o);
+    }
+    // Always re-read htpasswd: rotating a password needs no change in the config file.
+    try {
+      activeAuth = await loadAuth(next, clock, log);
+    } catch (error) {
+      errors.push(`auth: ${(error as Error).message}; the previous users stay valid`);
+      failed.add('DEFAULT.auth_strategy').add('DEFAULT.http_basic_auth_user_file');
+    }
+    log.level = next.DEFAULT.log_level;
+    Object.assign(settings, introspectionSettings(next));
+    apiSettings.apiMaxLimit = next.DEFAULT.api_max_limit;
+    apiSettings.storeData = next.processing.store_data !== 'none';
+    if (next.DEFAULT.clean_up_period !== current.DEFAULT.clean_up_period)
+      armCleanUp(next.DEFAULT.clean_up_period);
+    // The file is the operator's switch: a changed [discovery] enabled wins over the API's last PUT.
+    if (next.discovery.enabled !== current.discovery.enabled) await discovery.set(next.discovery.enabled);
+    // Restart-only options keep their running value, so the next diff still reports them.
+    current = next;
+    const applied = plan.live.filter((o) => !failed.has(o));
+    const result: ReloadResult = { applied, restartRequired: plan.restart, errors };
+    families.reloads.inc({
+      result: errors.length > 0 ? 'error' : plan.restart.length > 0 ? 'restart_required' : 'applied',
+    });
+    const message =
+      `configuration reloaded: ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'nothing to apply'}` +
+      (plan.restart.length > 0 ? `; restart needed for ${plan.restart.join(', ')}` : '') +
+      (errors.length > 0 ? `; not applied: ${errors.join('; ')}` : '');
+    const level = errors.length > 0 ? 'error' : plan.restart.length > 0 ? 'warn' : 'info';
+    log[level]({ applied, restartRequired: plan.restart, errors }, message);
+    sink.emit({ type: 'daemon.reload', level, message, data: { ...result } });
+    return result;
+  };
 
   let closed = false;
   return {
@@ -339,12 +552,39 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     events,
     store,
     callbackTokens,
-    async close() {
+    metrics,
+    families,
+    addHealthProbe: (probe) => healthProbes.push(probe),
+    reload,
+    async close(closeOptions = {}) {
       if (closed) return;
       closed = true;
       for (const timer of timers) clearInterval(timer);
-      await app.close();
-      await introspection.drain();
+      if (cleanUpTimer) clearInterval(cleanUpTimer);
+      const timeoutMs = closeOptions.timeoutMs ?? current.DEFAULT.shutdown_timeout * 1000;
+      // fastify's close stops accepting (new requests get 503), closes idle keep-alive
+      // connections and waits for in-flight requests; then background tasks (power-off …).
+      const drained = (async () => {
+        await app.close();
+        await introspection.drain();
+      })().catch((error: unknown) => log.error({ err: String(error) }, 'error while draining'));
+      let timer: NodeJS.Timeout | undefined;
+      const timedOut = await Promise.race([
+        drained.then(() => false),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(() => resolve(true), timeoutMs);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (timedOut) {
+        const message = `shutdown: in-flight work did not finish within ${timeoutMs} ms; cutting connections`;
+        log.warn({ timeoutMs }, message);
+        sink.emit({ type: 'daemon.shutdown', level: 'warn', message });
+        app.server.closeAllConnections();
+      } else {
+        sink.emit({ type: 'daemon.shutdown', message: 'shutdown: in-flight work finished; state flushed' });
+      }
+      // Whatever finished (or not), what is in memory goes to disk.
       await store.close();
       await events.close();
     },

@@ -4,6 +4,14 @@ import { readFile } from 'node:fs/promises';
 import { runCli } from './cli/index.js';
 import { buildConfig, ConfigError, parseIni, withOverrides } from './config/load.js';
 import { createLogger, startDaemon } from './daemon.js';
+import { schema, type OptionSpec } from './config/schema.js';
+import { secretOptionsIn } from './ops/file-permissions.js';
+
+/** Options of the parsed file the schema marks `secret` (for the permission check). */
+function secretsIn(sections: Record<string, unknown>): string[] {
+  const specs = schema as Record<string, Record<string, OptionSpec>>;
+  return secretOptionsIn(sections, (section, name) => specs[section]?.[name]?.secret === true);
+}
 
 async function serve(args: { config: string; set: string[] }): Promise<void> {
   let sections: Record<string, unknown> = {};
@@ -17,7 +25,26 @@ async function serve(args: { config: string; set: string[] }): Promise<void> {
   }
   const config = buildConfig(withOverrides(sections, args.set), args.config);
   const log = createLogger(config.DEFAULT.log_level);
-  const daemon = await startDaemon(config, { log });
+  const daemon = await startDaemon(config, {
+    log,
+    configFile: { path: args.config, secrets: secretsIn(sections) },
+  });
+  // SIGHUP: re-read the same file with the same --set overrides; an invalid file changes nothing.
+  let reloading = Promise.resolve();
+  const onHangup = (): void => {
+    reloading = reloading.then(async () => {
+      try {
+        const text = await readFile(args.config, 'utf8');
+        await daemon.reload(buildConfig(withOverrides(parseIni(text), args.set), args.config));
+      } catch (error) {
+        const message = `configuration reload refused, nothing changed: ${(error as Error).message}`;
+        log.error({ file: args.config }, message);
+        daemon.families.reloads.inc({ result: 'invalid' });
+        daemon.events.emit({ type: 'daemon.reload', level: 'error', message, data: { file: args.config } });
+      }
+    });
+  };
+  process.on('SIGHUP', onHangup);
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
@@ -29,7 +56,10 @@ async function serve(args: { config: string; set: string[] }): Promise<void> {
         resolve();
       });
     };
-    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGTERM', () => {
+      process.removeListener('SIGHUP', onHangup);
+      stop('SIGTERM');
+    });
     process.once('SIGINT', () => stop('SIGINT'));
   });
   process.exit(0);
@@ -37,7 +67,10 @@ async function serve(args: { config: string; set: string[] }): Promise<void> {
 
 try {
   // exitCode, not exit(): an immediate exit can cut off long output written to a pipe.
-  process.exitCode = await runCli(process.argv.slice(2), { serve });
+  process.exitCode = await runCli(process.argv.slice(2), {
+    serve,
+    self: { node: process.execPath, script: process.argv[1] ?? '' },
+  });
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`inspectord: ${error.message}\n`);

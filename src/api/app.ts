@@ -35,6 +35,8 @@ export interface BuildOptions {
   /** Fastify logger; false in tests. */
   logger?: boolean | object;
   bodyLimit: number;
+  /** Further unauthenticated paths, asked per request (e.g. /metrics when metrics_auth = false). */
+  isPublic?: (path: string) => boolean;
   /** Extra routes registered by main.ts (HTTP boot, metrics …). */
   register?: (app: FastifyInstance) => void | Promise<void>;
 }
@@ -85,7 +87,8 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions): Promise<Fa
     request.apiVersion = parseRequestedVersion(request.headers);
     reply.header('X-OpenStack-Ironic-Inspector-API-Version', request.apiVersion.join('.'));
     reply.header('OpenStack-API-Version', `baremetal-introspection ${request.apiVersion.join('.')}`);
-    if (!isPublicPath(request.url)) await deps.auth.check(request.headers.authorization);
+    if (!isPublicPath(request.url) && !options.isPublic?.(request.url.split('?')[0] ?? ''))
+      await deps.auth.check(request.headers.authorization);
   });
 
   app.setErrorHandler(

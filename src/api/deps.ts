@@ -60,6 +60,8 @@ export interface ApiDeps {
   ruleReplay?: RuleReplayApi | null;
   review?: ReviewApi | null;
   bmcCredentials?: BmcCredentialsApi | null;
+  /** GET /healthz verdict; without it /healthz always answers ok. */
+  health?: () => Promise<{ status: 'ok' | 'unhealthy'; reasons: string[] }>;
   /** Called after node/port changes (PXE filter sync). */
   onNodesChanged?: () => void;
 }

@@ -15,6 +15,8 @@ import { registerRamdiskCommands } from './commands/ramdisk.js';
 import { registerRuleCommands } from './commands/rule.js';
 import { registerReviewCommands } from './commands/review.js';
 import { registerServeCommand, type CliHooks } from './commands/serve.js';
+import { registerHealthCommand } from './commands/health.js';
+import { registerInstallUnitCommand } from './commands/install-unit.js';
 
 export type { CliHooks, ServeArgs } from './commands/serve.js';
 export type { CliIo, TextSink } from './output.js';
@@ -58,6 +60,8 @@ function buildParser(argv: string[], hooks: CliHooks, select: (action: Action) =
   y = registerDiscoveryCommands(y, select);
   y = registerRamdiskCommands(y, select);
   y = registerReviewCommands(y, select);
+  y = registerHealthCommand(y, select);
+  y = registerInstallUnitCommand(y, select, hooks.self);
   return y
     .demandCommand(1, 'give a command')
     .recommendCommands()

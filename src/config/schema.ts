@@ -104,6 +104,15 @@ export const schema = {
       ['redfish_address', 'ilo_address', 'drac_host', 'drac_address', 'ibmc_address'],
       'driver_info fields tried (after ipmi_address) to find a node BMC address for lookup.',
     ),
+    shutdown_timeout: int(
+      30,
+      'On SIGTERM, how long in-flight API requests, callbacks and background tasks may take to finish before connections are cut; state is flushed either way.',
+      { unit: 's', min: 1 },
+    ),
+    metrics_auth: bool(
+      true,
+      'Whether GET /metrics follows auth_strategy; false serves it without authentication (bind the API to a trusted network then).',
+    ),
   },
   processing: {
     processing_hooks: list(['$default_processing_hooks'], 'Processing hooks to run, in order.'),

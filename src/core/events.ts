@@ -14,7 +14,8 @@ export type EventArea =
   | 'rule'
   | 'node'
   | 'drift'
-  | 'token';
+  | 'token'
+  | 'daemon';
 
 export interface EventInput {
   /** `<area>.<what>`, e.g. `dhcp.offer`, `dhcp.ignored`, `tftp.transfer`, `ipmi.power`. */

@@ -4,7 +4,7 @@ import { requestRoot } from '../app.js';
 import { MAX_VERSION } from '../version.js';
 import type { ApiDeps } from '../deps.js';
 
-export async function registerRootRoutes(app: FastifyInstance, _deps: ApiDeps): Promise<void> {
+export async function registerRootRoutes(app: FastifyInstance, deps: ApiDeps): Promise<void> {
   app.get('/', async (request) => ({
     versions: [
       {
@@ -23,5 +23,11 @@ export async function registerRootRoutes(app: FastifyInstance, _deps: ApiDeps): 
       })),
     };
   });
-  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/healthz', async (_request, reply) => {
+    if (!deps.health) return { status: 'ok' };
+    const report = await deps.health();
+    if (report.status === 'ok') return { status: 'ok' };
+    // 503 lets load balancers and readiness polling tell "up but broken" from "up".
+    return reply.code(503).send(report);
+  });
 }

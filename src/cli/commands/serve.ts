@@ -11,6 +11,8 @@ export interface ServeArgs {
 
 export interface CliHooks {
   serve: (args: ServeArgs) => Promise<void>;
+  /** How this inspectord is started (node + script), for `install-unit`'s ExecStart. */
+  self?: { node: string; script: string };
 }
 
 export const DEFAULT_CONFIG = '/etc/inspectord/inspector.conf';
