@@ -8,7 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { IntrospectionService, type IntrospectionSettings } from './core/introspection.js';
-import { CallbackTokens, type CallbackAuthMode } from './core/callback-tokens.js';
+import { CallbackTokens, type CallbackAuthMode, type CallbackTokenSettings } from './core/callback-tokens.js';
 import { LocalNodeRepository } from './core/node-repository.js';
 import { RuleBook, type RuleValidator } from './core/rule-book.js';
 import type { EventSink } from './core/events.js';
@@ -116,12 +116,22 @@ export const LIVE_OPTIONS: ReadonlySet<string> = new Set([
   'processing.disk_partitioning_spacing',
   'processing.ipmi_password_max_length',
   'processing.allow_non_alnum_ipmi_password',
+  'processing.callback_auth',
+  'processing.discovery_callback_rate',
   'discovery.enabled',
   'capabilities.*',
   'pci_devices.*',
   'ipmi.credential_verify_tries',
   'ipmi.credential_verify_interval',
 ]);
+
+function callbackTokenSettings(config: Config): CallbackTokenSettings {
+  return {
+    mode: config.processing.callback_auth as CallbackAuthMode,
+    timeout: config.DEFAULT.timeout,
+    discoveryRatePerMinute: config.processing.discovery_callback_rate,
+  };
+}
 
 function introspectionSettings(config: Config): IntrospectionSettings {
   return {
@@ -359,11 +369,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     clock,
     events: sink,
     log: log.child({ component: 'callback-auth' }),
-    settings: {
-      mode: config.processing.callback_auth as CallbackAuthMode,
-      timeout: config.DEFAULT.timeout,
-      discoveryRatePerMinute: config.processing.discovery_callback_rate,
-    },
+    settings: callbackTokenSettings(config),
   });
   const instrumentedPower = power ? instrumentPowerControl(power, families, clock) : null;
 
@@ -376,7 +382,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     log: log.child({ component: 'introspection' }),
     pipeline,
     rules: instrumentRuleRunner(createRuleRunner({ store, nodes, events: sink, clock }), families, clock),
-    callbackAuth: callbackTokens.mode === 'none' ? null : callbackTokens,
+    // Always wired: with callback_auth = none it lets everything through (and reload can switch it).
+    callbackAuth: callbackTokens,
     notFoundHook: config.processing.node_not_found_hook === 'enroll' ? discoveryService : null,
     power: instrumentedPower,
     credentialVerifier: credentials
@@ -521,6 +528,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     }
     log.level = next.DEFAULT.log_level;
     Object.assign(settings, introspectionSettings(next));
+    callbackTokens.configure(callbackTokenSettings(next));
     apiSettings.apiMaxLimit = next.DEFAULT.api_max_limit;
     apiSettings.storeData = next.processing.store_data !== 'none';
     if (next.DEFAULT.clean_up_period !== current.DEFAULT.clean_up_period)

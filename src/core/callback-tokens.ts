@@ -24,6 +24,7 @@ export interface CallbackTokenDeps {
   clock: Clock;
   events: EventSink;
   log: LogLike;
+  /** Replaced as a whole by configure() (reload). */
   settings: CallbackTokenSettings;
   /** Injected for tests; 24 random bytes by default. */
   random?: () => Buffer;
@@ -61,6 +62,12 @@ export class CallbackTokens {
 
   get mode(): CallbackAuthMode {
     return this.deps.settings.mode;
+  }
+
+  /** Live reconfiguration (SIGHUP): tokens already minted stay valid in every mode but none. */
+  configure(settings: CallbackTokenSettings): void {
+    this.deps.settings = settings;
+    this.bucket = Math.min(this.bucket, settings.discoveryRatePerMinute);
   }
 
   /**

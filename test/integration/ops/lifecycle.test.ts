@@ -82,7 +82,7 @@ test.serial('SIGHUP applies live options, reports restart-only ones, and refuses
     baseSections(daemon, {
       DEFAULT: { listen_port: daemon.port + 1, log_level: 'info', api_max_limit: 1 },
       discovery: { enabled: true },
-      processing: { processing_hooks: 'ramdisk_error,scheduler', power_off: false },
+      processing: { processing_hooks: 'ramdisk_error,scheduler', power_off: false, callback_auth: 'none' },
     }),
   );
   const first = await hangup(daemon, 1);
