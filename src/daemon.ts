@@ -24,6 +24,7 @@ import { createRuleRunner } from './rules-runner.js';
 import { IpmiClient } from './ipmi/client.js';
 import { IpmiPowerControl } from './ipmi/power-control.js';
 import { IpmiCredentials } from './ipmi/credentials.js';
+import { Netboot, NotifyingNodeRepository, type TokenFor } from './netboot.js';
 
 export interface Daemon {
   readonly app: FastifyInstance;
@@ -31,12 +32,16 @@ export interface Daemon {
   readonly introspection: IntrospectionService;
   readonly events: FileEventLog;
   readonly store: FileStateStore;
+  /** DHCP/TFTP/HTTP boot and the PXE filter ([dhcp], [tftp], [http_boot], [pxe_filter]). */
+  readonly netboot: Netboot;
   close(): Promise<void>;
 }
 
 export interface DaemonOptions {
   log?: Logger;
   clock?: Clock;
+  /** Callback token per node for the boot configs (none by default). */
+  tokenFor?: TokenFor;
 }
 
 export function createLogger(level: string): Logger {
@@ -90,7 +95,9 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const blobs = new FileBlobStore({ log: log.child({ component: 'blobs' }) }, { stateDir });
   const events = await FileEventLog.open({ log: log.child({ component: 'events' }), clock }, { stateDir });
   const sink: EventSink = events;
-  const nodes = new LocalNodeRepository({ store, clock });
+  // Node and port changes re-sync the PXE filter at once (not only every sync_period).
+  const nodes = new NotifyingNodeRepository(new LocalNodeRepository({ store, clock }));
+  let netboot: Netboot | null = null;
 
   const external: ProcessingHook[] = [];
   for (const entry of config.hooks.external) {
@@ -176,7 +183,22 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       allowNonAlnumIpmiPassword: config.processing.allow_non_alnum_ipmi_password,
     },
     resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
+    onFilterChange: () => void netboot?.policyChanged(),
   });
+
+  netboot = new Netboot({
+    config,
+    log: log.child({ component: 'netboot' }),
+    clock,
+    events: sink,
+    store,
+    nodes,
+    windows: introspection,
+    discovery: () => store.doc.settings.discovery,
+    ...(options.tokenFor ? { tokenFor: options.tokenFor } : {}),
+  });
+  const boot = netboot;
+  nodes.onChange(() => void boot.policyChanged());
 
   const recovered = await introspection.recover();
   if (recovered.length > 0)
@@ -205,6 +227,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
           store.doc.settings.discovery = enabled;
           sink.emit({ type: 'node.discovery', message: `auto-discovery switched ${enabled ? 'on' : 'off'}` });
           await store.changed({ durable: true });
+          void boot.policyChanged();
         },
       },
       settings: {
@@ -212,11 +235,21 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
         storeData: config.processing.store_data !== 'none',
       },
     },
-    { bodyLimit: config.DEFAULT.max_body_size },
+    { bodyLimit: config.DEFAULT.max_body_size, register: (instance) => boot.register(instance) },
   );
 
   const address = await app.listen({ host: config.DEFAULT.listen_address, port: config.DEFAULT.listen_port });
   log.info({ address }, 'inspectord API listening');
+  try {
+    // After the API listens (the boot URLs handed out by DHCP must answer), filter before DHCP.
+    await boot.start();
+  } catch (error) {
+    await app.close();
+    await introspection.drain();
+    await store.close();
+    await events.close();
+    throw error;
+  }
 
   const timers: NodeJS.Timeout[] = [];
   if (config.DEFAULT.clean_up_period > 0) {
@@ -236,10 +269,13 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     introspection,
     events,
     store,
+    netboot: boot,
     async close() {
       if (closed) return;
       closed = true;
       for (const timer of timers) clearInterval(timer);
+      // Reverse order of start: TFTP, DHCP, the filter (table deleted), then the API.
+      await boot.close();
       await app.close();
       await introspection.drain();
       await store.close();

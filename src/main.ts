@@ -4,6 +4,7 @@ import { readFile } from 'node:fs/promises';
 import { runCli } from './cli/index.js';
 import { buildConfig, ConfigError, parseIni, withOverrides } from './config/load.js';
 import { createLogger, startDaemon } from './daemon.js';
+import { isAppError } from './core/errors.js';
 
 async function serve(args: { config: string; set: string[] }): Promise<void> {
   let sections: Record<string, unknown> = {};
@@ -41,6 +42,12 @@ try {
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`inspectord: ${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  }
+  if (isAppError(error)) {
+    // Start-up refusals (nft missing or without CAP_NET_ADMIN, DHCP/TFTP port taken, bad
+    // [dhcp]/[pxe_filter] values): one clear line with the code, exit like a config error.
+    process.stderr.write(`inspectord: ${error.code}: ${error.message}\n`);
     process.exit(78); // EX_CONFIG
   }
   process.stderr.write(`inspectord: ${(error as Error).stack ?? String(error)}\n`);
