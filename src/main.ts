@@ -18,7 +18,18 @@ async function serve(args: { config: string; set: string[] }): Promise<void> {
   }
   const config = buildConfig(withOverrides(sections, args.set), args.config);
   const log = createLogger(config.DEFAULT.log_level);
-  const daemon = await startDaemon(config, { log });
+  let daemon;
+  try {
+    daemon = await startDaemon(config, { log });
+  } catch (error) {
+    // The CLI layer would turn this into a generic exit 1: start-up refusals (nft missing or
+    // without CAP_NET_ADMIN, DHCP/TFTP port taken, bad [dhcp]/[pxe_filter] values) exit here.
+    if (isAppError(error)) {
+      process.stderr.write(`inspectord: ${error.code}: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
   await new Promise<void>((resolve) => {
     let stopping = false;
     const stop = (signal: string): void => {
@@ -42,12 +53,6 @@ try {
 } catch (error) {
   if (error instanceof ConfigError) {
     process.stderr.write(`inspectord: ${error.message}\n`);
-    process.exit(78); // EX_CONFIG
-  }
-  if (isAppError(error)) {
-    // Start-up refusals (nft missing or without CAP_NET_ADMIN, DHCP/TFTP port taken, bad
-    // [dhcp]/[pxe_filter] values): one clear line with the code, exit like a config error.
-    process.stderr.write(`inspectord: ${error.code}: ${error.message}\n`);
     process.exit(78); // EX_CONFIG
   }
   process.stderr.write(`inspectord: ${(error as Error).stack ?? String(error)}\n`);
