@@ -49,6 +49,8 @@ import { registerMetricsRoutes } from './metrics/http.js';
 import { checkHealth, type HealthProbe } from './metrics/health.js';
 import { changedOptions, planReload, type ConfigSections } from './ops/config-diff.js';
 import { secretFileProblem } from './ops/file-permissions.js';
+import { Netboot, NotifyingNodeRepository } from './netboot.js';
+import { filterHealthProbe, registerNetbootMetrics } from './metrics-netboot.js';
 
 export interface Daemon {
   readonly app: FastifyInstance;
@@ -57,6 +59,8 @@ export interface Daemon {
   readonly events: FileEventLog;
   readonly store: FileStateStore;
   readonly callbackTokens: CallbackTokens;
+  /** DHCP/TFTP/HTTP boot and the PXE filter ([dhcp], [tftp], [http_boot], [pxe_filter]). */
+  readonly netboot: Netboot;
   /** The daemon's metric registry (GET /metrics); netboot glue registers its families here. */
   readonly metrics: PromMetrics;
   readonly families: InspectordMetrics;
@@ -277,7 +281,9 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   // Every event also moves its metrics (TFTP/HTTP transfers, filter syncs, events by area).
   const sink: EventSink = tapEvents(events, families);
   let current = config;
-  const nodes = new LocalNodeRepository({ store, clock });
+  // Node and port changes re-sync the PXE filter at once (not only every sync_period).
+  const nodes = new NotifyingNodeRepository(new LocalNodeRepository({ store, clock }));
+  let netboot: Netboot | null = null;
   const review = new ReviewQueue({ store, nodes, blobs: fileBlobs, events: sink, clock });
   const discoveryService = new DiscoveryService({
     store,
@@ -403,6 +409,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     // Mutated in place by reload(): the service reads its settings at use time.
     settings,
     resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
+    onFilterChange: () => void netboot?.policyChanged(),
   });
 
   if (config.processing.node_not_found_hook === 'enroll') {
@@ -420,6 +427,20 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
         settings: { allowNonAlnumPassword: config.processing.allow_non_alnum_ipmi_password },
       })
     : null;
+  netboot = new Netboot({
+    config,
+    log: log.child({ component: 'netboot' }),
+    clock,
+    events: sink,
+    store,
+    nodes,
+    windows: introspection,
+    discovery: () => store.doc.settings.discovery,
+    // One-time callback token on the kernel command line of each rendered boot config (ADR 0008).
+    tokenFor: (node, mac) => (node ? callbackTokens.mint(node.uuid, mac) : undefined),
+  });
+  const boot = netboot;
+  nodes.onChange(() => void boot.policyChanged());
 
   const recovered = await introspection.recover();
   if (recovered.length > 0)
@@ -460,6 +481,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       store.doc.settings.discovery = enabled;
       sink.emit({ type: 'node.discovery', message: `auto-discovery switched ${enabled ? 'on' : 'off'}` });
       await store.changed({ durable: true });
+      void boot.policyChanged();
     },
   };
   const apiSettings = {
@@ -486,12 +508,31 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     {
       bodyLimit: config.DEFAULT.max_body_size,
       isPublic: (path) => path === '/metrics' && !current.DEFAULT.metrics_auth,
-      register: (instance) => registerMetricsRoutes(instance, { metrics, families }),
+      register: async (instance) => {
+        await registerMetricsRoutes(instance, { metrics, families });
+        await boot.register(instance);
+      },
     },
   );
 
   const address = await app.listen({ host: config.DEFAULT.listen_address, port: config.DEFAULT.listen_port });
   log.info({ address }, 'inspectord API listening');
+  try {
+    // After the API listens (the boot URLs handed out by DHCP must answer), filter before DHCP.
+    await boot.start();
+  } catch (error) {
+    await app.close();
+    await introspection.drain();
+    await store.close();
+    await events.close();
+    throw error;
+  }
+  registerNetbootMetrics(metrics, {
+    ...(boot.dhcp ? { dhcp: boot.dhcp } : {}),
+    ...(boot.tftp ? { tftp: boot.tftp } : {}),
+    filter: boot.filter,
+  });
+  healthProbes.push(filterHealthProbe(boot.filter));
 
   const timers: NodeJS.Timeout[] = [];
   let cleanUpTimer: NodeJS.Timeout | null = null;
@@ -560,6 +601,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     events,
     store,
     callbackTokens,
+    netboot: boot,
     metrics,
     families,
     addHealthProbe: (probe) => healthProbes.push(probe),
@@ -569,6 +611,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       closed = true;
       for (const timer of timers) clearInterval(timer);
       if (cleanUpTimer) clearInterval(cleanUpTimer);
+      // Network boot first, in reverse order of start: TFTP, DHCP, the filter (table deleted).
+      await boot.close();
       const timeoutMs = closeOptions.timeoutMs ?? current.DEFAULT.shutdown_timeout * 1000;
       // fastify's close stops accepting (new requests get 503), closes idle keep-alive
       // connections and waits for in-flight requests; then background tasks (power-off …).

@@ -249,6 +249,155 @@ export const schema = {
       'External hooks as name=/path/to/module.js; the module exports a hook object (see docs/hooks.md).',
     ),
   },
+  dhcp: {
+    enabled: bool(
+      false,
+      'Run the built-in DHCP/PXE server (UDP 67, and 4011 in proxy mode). Off by default: enable it on the provisioning network only.',
+    ),
+    mode: str(
+      'full',
+      'full: hand out addresses and boot information. proxy: boot information only (proxyDHCP), beside a site DHCP server that gives the addresses.',
+      { choices: ['full', 'proxy'] },
+    ),
+    interface_address: str(
+      '',
+      'Our IPv4 address on the provisioning network: DHCP server identifier (option 54), next-server (siaddr) and the address in boot URLs. Required when enabled.',
+    ),
+    listen_address: str(
+      '0.0.0.0',
+      'Address the DHCP sockets bind to. Must stay 0.0.0.0 to receive broadcasts; confinement to one interface is done by [pxe_filter] (Node cannot bind a socket to a device).',
+    ),
+    subnet: str(
+      '',
+      'Provisioning subnet in CIDR form, e.g. 198.18.0.0/24. Empty: the /24 around interface_address.',
+    ),
+    range_start: str('', 'First address of the dynamic pool (full mode). Required in full mode.'),
+    range_end: str('', 'Last address of the dynamic pool, inclusive (full mode). Required in full mode.'),
+    router: str('', 'Default gateway sent to clients (option 3); empty sends none.'),
+    dns_servers: list([], 'DNS servers sent to clients (option 6).'),
+    domain_name: str('', 'Domain name sent to clients (option 15); empty sends none.'),
+    lease_time: int(3600, 'Lease time of the addresses handed out (option 51).', { unit: 's', min: 60 }),
+    authoritative: bool(
+      true,
+      'NAK requests for addresses we did not lease (RFC 2131 §4.3.2). Keep true on a dedicated provisioning network; false beside other DHCP servers.',
+    ),
+    offer_ttl: int(30, 'How long an offered address stays reserved for the client.', { unit: 's', min: 1 }),
+    decline_quarantine: int(600, 'How long a declined (in-use) address stays out of the pool.', {
+      unit: 's',
+      min: 0,
+    }),
+    boot_file_map: list(
+      [
+        '0=pxelinux.0',
+        '7=grubx64.efi',
+        '9=grubx64.efi',
+        '11=grubaa64.efi',
+        '16=http://${server}:${port}/boot/files/ipxe.efi',
+      ],
+      'Boot file per client architecture (option 93, RFC 4578): arch=file. A value starting with http:// is a UEFI HTTP-boot URL; ${server} and ${port} are replaced. Unlisted architectures get no answer (the timeline says why).',
+    ),
+    ipxe_script_url: str(
+      'http://${server}:${port}/boot/ipxe/${mac}.ipxe',
+      'Boot file for clients that already run iPXE (option 77 = iPXE): our per-MAC iPXE script over HTTP, which breaks the chainload loop and skips pxelinux and TFTP. ${server}, ${port}, ${mac}, ${mac-hyphen} are replaced.',
+    ),
+    ipxe_no_pxedhcp: bool(
+      true,
+      'Send iPXE option 175.176 (no-pxedhcp = 1) to iPXE clients so they do not wait about 2 s for ProxyDHCP offers (see docs/adr/0006).',
+    ),
+    proxy_port: int(4011, 'PXE boot-server port answered in proxy mode (PXE 2.1); 0 disables it.', {
+      min: 0,
+      max: 65535,
+    }),
+    lease_save_delay: int(1000, 'Longest delay between a lease change and its (batched) save.', {
+      unit: 'ms',
+      min: 0,
+    }),
+  },
+  tftp: {
+    enabled: bool(
+      false,
+      'Run the built-in read-only TFTP server (UDP 69) for the boot loaders and their configs.',
+    ),
+    root: str(
+      '',
+      'Boot root directory (kernel, initramfs, extra loaders). Empty: <state_dir>/tftp. Per-MAC pxelinux/GRUB configs are generated, not read from here.',
+    ),
+    listen_address: str('0.0.0.0', 'Address of the TFTP listener.'),
+    port: int(69, 'UDP port of the TFTP listener.', { min: 0, max: 65535 }),
+    max_blksize: int(
+      1468,
+      'Largest block size agreed with clients (RFC 2348); 1468 fits an Ethernet frame.',
+      {
+        unit: 'bytes',
+        min: 8,
+        max: 65464,
+      },
+    ),
+    max_windowsize: int(64, 'Largest window agreed with clients (RFC 7440).', {
+      unit: 'blocks',
+      min: 1,
+      max: 64,
+    }),
+    max_transfers: int(128, 'Concurrent transfers, all clients together; more requests wait in a queue.', {
+      min: 1,
+    }),
+    max_transfers_per_client: int(8, 'Concurrent transfers per client address; more wait in the queue.', {
+      min: 1,
+    }),
+    system_loaders: bool(
+      true,
+      "Serve pxelinux.0, ldlinux.c32, iPXE (undionly.kpxe, ipxe.efi, snponly.efi) and GRUB (grubx64.efi) from Debian's packages when the root does not hold them.",
+    ),
+  },
+  http_boot: {
+    enabled: bool(
+      false,
+      'Serve boot files (/boot/files/*, with Range) and per-MAC iPXE scripts (/boot/ipxe/<mac>.ipxe) from the API port, without authentication.',
+    ),
+    base_url: str(
+      '',
+      'Base URL booting nodes use to reach this daemon (boot files and the callback). Empty: [DEFAULT] public_url, else http://<[dhcp] interface_address>:<listen_port>.',
+    ),
+    kernel: str('discovery.kernel', 'Kernel of the discovery ramdisk, relative to the [tftp] root.'),
+    initramfs: str('discovery.initramfs', 'Initramfs of the discovery ramdisk, relative to the [tftp] root.'),
+    kernel_params: list([], 'Extra kernel command-line arguments for the ramdisk, e.g. ipa-debug=1.'),
+    console: str('ttyS0,115200n8', 'Kernel console= argument of the ramdisk.'),
+    collectors: str('default,logs', 'ipa-inspection-collectors of the ramdisk.'),
+    template_dir: str(
+      '',
+      'Directory of the pxelinux/GRUB/iPXE templates. Empty: the assets/templates shipped.',
+    ),
+  },
+  pxe_filter: {
+    driver: str(
+      'noop',
+      'Which MACs may DHCP/PXE: nftables (our own table inet <table> on the provisioning interface) or noop (another component owns DHCP gating).',
+      { choices: ['noop', 'nftables'] },
+    ),
+    interface: str('', 'The provisioning interface; DHCP/PXE/TFTP arriving on any other one is dropped.'),
+    table: str('inspectord', 'Name of our nftables table (family inet).'),
+    sync_period: int(
+      15,
+      'Period of the filter sync (also run on every introspection and node change); 0: only on changes.',
+      {
+        unit: 's',
+        min: 0,
+      },
+    ),
+    deny_unknown_macs: bool(
+      false,
+      'Refuse MACs of no enrolled node even while discovery is on: only nodes under introspection may boot.',
+    ),
+    nft_path: str('/usr/sbin/nft', 'The nft binary (absolute: under npm, PATH holds an unrelated nft).'),
+    knock_timeout: int(
+      3600,
+      'How long a refused MAC is remembered in the knocks set after its last attempt.',
+      {
+        unit: 's',
+        min: 1,
+      },
+    ),
+  },
 } as const satisfies Record<string, Record<string, OptionSpec>>;
 
 export type Schema = typeof schema;

@@ -18,6 +18,8 @@ export interface FilterPolicy {
   deny: string[];
   /** MACs in neither list: allowed while discovery is on (and not deny_unknown_macs). */
   unknown: 'allow' | 'deny';
+  /** Why unknown MACs are allowed when it is not discovery (shown in the boot timeline). */
+  unknownReason?: string;
 }
 
 export interface FilterVerdict {
@@ -47,7 +49,8 @@ export function filterVerdict(policy: FilterPolicy, mac: string, now: number = D
       ...(allowed?.node ? { node: allowed.node } : {}),
     };
   }
-  if (policy.unknown === 'allow') return { allowed: true, reason: 'unknown MAC allowed: discovery is on' };
+  if (policy.unknown === 'allow')
+    return { allowed: true, reason: policy.unknownReason ?? 'unknown MAC allowed: discovery is on' };
   return {
     allowed: false,
     reason:

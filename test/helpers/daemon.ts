@@ -1,14 +1,16 @@
 // Runs a real `inspectord serve` (dist/src/main.js) as a child process on loopback with a
-// temporary state dir and config, for integration tests over real HTTP.
+// temporary state dir and config, for integration tests over real HTTP. With `netns` the daemon
+// runs inside that network namespace and its API is forwarded to a loopback port here.
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { waitFor } from './wait.js';
 
 export const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
+const UNIX_FORWARD = fileURLToPath(new URL('./unix-forward.js', import.meta.url));
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -41,17 +43,18 @@ export async function startDaemon(
     stateDir?: string;
     command?: string[];
     env?: Record<string, string>;
-    /** Run under `ip netns exec NETNS` (`ip netns exec` execs node, so child.pid stays the daemon's);
-     *  readiness is then probed with curl inside the namespace. */
+    /** Run the daemon inside this network namespace (`ip netns exec`). Without `listenAddress`
+     *  the API listens on all of its addresses there and `url` is a loopback port of the test
+     *  process forwarding to it; with one, `url` is that address (readiness probed from inside). */
     netns?: string;
     /** listen_address and URL host (default 127.0.0.1); with `netns`, an address inside it. */
     listenAddress?: string;
-    /** Same as listenAddress (kept for tests that say host). */
+    /** Same as listenAddress. */
     host?: string;
   } = {},
 ): Promise<DaemonHandle> {
   const port = await freePort();
-  const host = options.listenAddress ?? options.host ?? '127.0.0.1';
+  const host = options.listenAddress ?? options.host;
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'inspectord-test-')));
   const merged: Record<string, Record<string, string | number | boolean>> = {
     ...sections,
@@ -59,7 +62,7 @@ export async function startDaemon(
     // behaviour); tests of callback authentication set callback_auth themselves.
     processing: { callback_auth: 'none', ...sections.processing },
     DEFAULT: {
-      listen_address: host,
+      listen_address: host ?? (options.netns ? '0.0.0.0' : '127.0.0.1'),
       listen_port: port,
       state_dir: stateDir,
       log_level: 'warn',
@@ -76,7 +79,8 @@ export async function startDaemon(
     .join('\n');
   const configPath = join(stateDir, 'inspector.conf');
   await writeFile(configPath, ini);
-  const url = `http://${host}:${port}`;
+  const forward = options.netns && !host ? await forwardIntoNetns(options.netns, stateDir, port) : null;
+  const url = `http://${host ?? '127.0.0.1'}:${forward ? forward.port : port}`;
   let out = '';
   const handle: DaemonHandle = {
     url,
@@ -97,43 +101,133 @@ export async function startDaemon(
     },
     async cleanup() {
       await handle.stop('SIGKILL');
+      await forward?.close();
       if (!options.stateDir) await rm(stateDir, { recursive: true, force: true });
     },
   };
   const launch = async (): Promise<void> => {
     const argv = [process.execPath, MAIN, 'serve', '--config', configPath];
-    const netns = options.netns;
-    const [cmd, ...args] = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
-    const child = spawn(cmd as string, args, {
+    // `ip netns exec` execs the command in place, so child.pid is the daemon's own PID (kill -9).
+    const [cmd, ...args] = options.netns ? ['ip', 'netns', 'exec', options.netns, ...argv] : argv;
+    const child = spawn(cmd!, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },
     });
     child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
     handle.child = child;
-    await waitFor(
-      async () => {
-        if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${out}`);
-        if (netns) {
-          return new Promise<boolean>((resolve) =>
-            execFile('ip', ['netns', 'exec', netns, 'curl', '-sf', '-o', '/dev/null', `${url}/`], (e) =>
-              resolve(e === null),
-            ),
-          );
-        }
-        const response = await fetch(`${url}/`);
-        return response.ok;
-      },
-      'the daemon to answer GET /',
-      20_000,
-      100,
-    ).catch((error: unknown) => {
+    let exitedEarly = false;
+    // A daemon that refuses to start fails the wait at once (not after the whole timeout).
+    const exited = new Promise<never>((_resolve, reject) =>
+      child.once('exit', (code) => {
+        exitedEarly = true;
+        reject(new Error(`daemon exited with ${code}: ${out}`));
+      }),
+    );
+    exited.catch(() => undefined);
+    await Promise.race([
+      waitFor(
+        async () => {
+          if (exitedEarly) return true; // stop polling; the race is already lost
+          const netns = options.netns;
+          if (netns && host) {
+            // The address may be reachable only inside the namespace.
+            return new Promise<boolean>((resolve) =>
+              execFile('ip', ['netns', 'exec', netns, 'curl', '-sf', '-o', '/dev/null', `${url}/`], (e) =>
+                resolve(e === null),
+              ),
+            );
+          }
+          const response = await fetch(`${url}/`, { signal: AbortSignal.timeout(5000) });
+          return response.ok;
+        },
+        'the daemon to answer GET /',
+        20_000,
+        100,
+      ),
+      exited,
+    ]).catch((error: unknown) => {
       child.kill('SIGKILL');
       throw new Error(`${(error as Error).message}\n--- daemon output ---\n${out}`);
     });
   };
-  await launch();
+  try {
+    await launch();
+  } catch (error) {
+    await forward?.close();
+    throw error;
+  }
   return handle;
+}
+
+/**
+ * Loopback TCP port here → Unix socket → a forwarder process inside `netns` → 127.0.0.1:port there.
+ * Unix sockets live in the filesystem, so they cross network namespaces. Both ends are closed (the
+ * forwarder by its PID) by close().
+ */
+async function forwardIntoNetns(
+  netns: string,
+  dir: string,
+  port: number,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const socketPath = join(dir, 'api-forward.sock');
+  const child = spawn(
+    'ip',
+    ['netns', 'exec', netns, process.execPath, UNIX_FORWARD, socketPath, '127.0.0.1', String(port)],
+    {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  let output = '';
+  child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+  const kill = (): void => {
+    if (child.pid !== undefined && child.exitCode === null && child.signalCode === null) {
+      try {
+        process.kill(child.pid, 'SIGKILL');
+      } catch {
+        /* gone */
+      }
+    }
+  };
+  await waitFor(() => output.includes('ready'), `the API forwarder in ${netns} (${output})`, 10_000).catch(
+    (error: unknown) => {
+      kill();
+      throw error;
+    },
+  );
+  const open = new Set<{ destroy(): void }>();
+  const server: Server = createServer((inbound) => {
+    const outbound = connect(socketPath);
+    open.add(inbound);
+    open.add(outbound);
+    inbound.once('close', () => open.delete(inbound));
+    outbound.once('close', () => open.delete(outbound));
+    inbound.pipe(outbound).pipe(inbound);
+    const close = (): void => {
+      inbound.destroy();
+      outbound.destroy();
+    };
+    // A side that closes (e.g. the daemon not listening yet) must close the other one too, or
+    // the client would wait forever for an answer.
+    for (const socket of [inbound, outbound]) {
+      socket.on('error', close);
+      socket.on('close', close);
+    }
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const address = server.address();
+  return {
+    port: typeof address === 'object' && address ? address.port : 0,
+    async close() {
+      kill();
+      for (const socket of open) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
 }
 
 export async function api(

@@ -1,0 +1,27 @@
+// Run inside a network namespace: accepts connections on a Unix socket (a file, so reachable from
+// every namespace) and pipes each one to host:port inside this namespace. The test side pairs it
+// with a loopback TCP listener (forwardIntoNetns), so fetch() reaches a daemon in a namespace.
+import { createConnection, createServer } from 'node:net';
+import { rmSync } from 'node:fs';
+
+const [socketPath, host, port] = process.argv.slice(2);
+if (!socketPath || !host || !port) {
+  process.stderr.write('usage: unix-forward.js <socket> <host> <port>\n');
+  process.exit(2);
+}
+rmSync(socketPath, { force: true });
+const server = createServer((inbound) => {
+  const outbound = createConnection({ host, port: Number(port) });
+  inbound.pipe(outbound).pipe(inbound);
+  const close = (): void => {
+    inbound.destroy();
+    outbound.destroy();
+  };
+  // A side that closes (e.g. the daemon not listening yet) must close the other one too, or the
+  // client would wait forever for an answer.
+  for (const socket of [inbound, outbound]) {
+    socket.on('error', close);
+    socket.on('close', close);
+  }
+});
+server.listen(socketPath, () => process.stdout.write('ready\n'));
