@@ -23,7 +23,7 @@ export interface BootConfigInput {
   callbackUrl: string;
   /** Extra kernel arguments, appended as given (already space-separated tokens). */
   extraKernelArgs?: readonly string[];
-  /** Per-node callback token (`inspectord.token=`), when the token feature is on. */
+  /** Per-node callback token (`inspectord-token=`), when the token feature is on. */
   token?: string;
   /** The node's MAC (any common notation): only used in the header comment. */
   mac?: string;
@@ -96,7 +96,7 @@ export function kernelCommandLine(input: BootConfigInput): string {
     `ipa-inspection-collectors=${token('collectors', input.collectors ?? 'default,logs')}`,
     `console=${token('console', input.console ?? 'ttyS0,115200n8')}`,
   ];
-  if (input.token !== undefined) args.push(`inspectord.token=${token('token', input.token)}`);
+  if (input.token !== undefined) args.push(`inspectord-token=${token('token', input.token)}`);
   for (const extra of input.extraKernelArgs ?? []) args.push(token('extraKernelArgs', extra));
   return args.join(' ');
 }

@@ -56,7 +56,7 @@ test('kernel command line carries callback URL, collectors, console, token, extr
   t.is(
     kernelCommandLine(tftpInput),
     'ipa-inspection-callback-url=http://198.18.0.1:5050/v1/continue ipa-inspection-collectors=default,logs ' +
-      'console=ttyS0,115200n8 inspectord.token=tok-123 ipa-debug=1',
+      'console=ttyS0,115200n8 inspectord-token=tok-123 ipa-debug=1',
   );
 });
 
