@@ -157,7 +157,7 @@ test('boot configs: per-MAC pxelinux config carries the callback URL and the tok
   const perMac = await resolve('pxelinux.cfg/01-52-54-00-00-00-0a');
   const text = perMac?.kind === 'buffer' ? perMac.data.toString() : '';
   t.regex(text, /ipa-inspection-callback-url=http:\/\/198\.18\.0\.1:5050\/v1\/continue/);
-  t.regex(text, /inspectord\.token=tok123/);
+  t.regex(text, /inspectord-token=tok123/);
   t.regex(text, /ipa-debug=1/);
   t.deepEqual(calls, [[a.uuid, A]]);
   const fallback = await resolve('pxelinux.cfg/default');
