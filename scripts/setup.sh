@@ -15,6 +15,8 @@ DEB_PACKAGES=(
   pxelinux syslinux-common ipxe
   systemd
   lldpd tcpdump
+  # discovery ramdisk: build (cpio; the rest is fetched with apt-get download) and its qemu boot test
+  cpio qemu-system-x86 ipxe-qemu seabios
 )
 if [[ "${1:-}" == "--demo" ]]; then
   DEB_PACKAGES+=(qemu-system-x86 ipxe-qemu seabios ovmf syslinux-efi grub-efi-amd64-signed

@@ -8,6 +8,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Config } from './config/schema.js';
 import { systemClock, type Clock } from './core/clock.js';
 import { IntrospectionService } from './core/introspection.js';
+import { CallbackTokens, type CallbackAuthMode } from './core/callback-tokens.js';
 import { LocalNodeRepository } from './core/node-repository.js';
 import { RuleBook, type RuleValidator } from './core/rule-book.js';
 import type { EventSink } from './core/events.js';
@@ -31,6 +32,7 @@ export interface Daemon {
   readonly introspection: IntrospectionService;
   readonly events: FileEventLog;
   readonly store: FileStateStore;
+  readonly callbackTokens: CallbackTokens;
   close(): Promise<void>;
 }
 
@@ -145,6 +147,18 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const verifyTries = config.ipmi.credential_verify_tries;
   const verifyIntervalMs = config.ipmi.credential_verify_interval * 1000;
 
+  const callbackTokens = new CallbackTokens({
+    store,
+    clock,
+    events: sink,
+    log: log.child({ component: 'callback-auth' }),
+    settings: {
+      mode: config.processing.callback_auth as CallbackAuthMode,
+      timeout: config.DEFAULT.timeout,
+      discoveryRatePerMinute: config.processing.discovery_callback_rate,
+    },
+  });
+
   const introspection = new IntrospectionService({
     store,
     nodes,
@@ -154,6 +168,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     log: log.child({ component: 'introspection' }),
     pipeline,
     rules: createRuleRunner({ store, nodes, events: sink, clock }),
+    callbackAuth: callbackTokens.mode === 'none' ? null : callbackTokens,
     power,
     credentialVerifier: credentials
       ? {
@@ -236,6 +251,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     introspection,
     events,
     store,
+    callbackTokens,
     async close() {
       if (closed) return;
       closed = true;

@@ -11,6 +11,7 @@ import { registerEventCommands } from './commands/events.js';
 import { registerInterfaceCommands } from './commands/interface.js';
 import { registerIntrospectionCommands } from './commands/introspection.js';
 import { registerNodeCommands } from './commands/node.js';
+import { registerRamdiskCommands } from './commands/ramdisk.js';
 import { registerRuleCommands } from './commands/rule.js';
 import { registerServeCommand, type CliHooks } from './commands/serve.js';
 
@@ -54,6 +55,7 @@ function buildParser(argv: string[], hooks: CliHooks, select: (action: Action) =
   y = registerNodeCommands(y, select);
   y = registerEventCommands(y, select);
   y = registerDiscoveryCommands(y, select);
+  y = registerRamdiskCommands(y, select);
   return y
     .demandCommand(1, 'give a command')
     .recommendCommands()

@@ -132,6 +132,23 @@ export const schema = {
       choices: ['', 'enroll'],
     }),
     power_off: bool(true, 'Power the node off after a managed introspection.'),
+    callback_auth: str(
+      'token_or_discovery',
+      'How /v1/continue is authenticated (ADR 0008). token: every callback needs the one-time token ' +
+        'inspectord puts on the kernel command line when it renders the boot config; ' +
+        'token_or_discovery: the same, but a machine that matches no node under introspection may post ' +
+        'without a token (auto-discovery), rate-limited by discovery_callback_rate; none: no check ' +
+        '(ironic-inspector behaviour; use when ramdisks boot from configs inspectord did not render).',
+      { choices: ['token', 'token_or_discovery', 'none'] },
+    ),
+    discovery_callback_rate: int(
+      60,
+      'Tokenless (discovery) callbacks accepted per minute; excess gets 503.',
+      {
+        min: 0,
+        unit: 'per minute',
+      },
+    ),
     disk_partitioning_spacing: bool(true, 'Subtract 1 GiB from local_gb for partitioning.'),
     ipmi_password_max_length: int(
       20,

@@ -44,6 +44,9 @@ export const errorCatalogue = {
   ERR_LOOKUP_FINISHED: { status: 400, message: 'Introspection for this node has already finished' },
   ERR_PROCESSING_FAILED: { status: 400, message: 'Processing of introspection data failed' },
   ERR_HOOK_CONFIG: { status: 500, message: 'Invalid processing hook configuration' },
+  ERR_CALLBACK_TOKEN_MISSING: { status: 401, message: 'Callback token required' },
+  ERR_CALLBACK_TOKEN_INVALID: { status: 401, message: 'Callback token refused' },
+  ERR_CALLBACK_RATE_LIMITED: { status: 503, message: 'Discovery callbacks are rate-limited, retry later' },
 
   // --- rules
   ERR_RULE_INVALID: { status: 400, message: 'Invalid introspection rule' },

@@ -15,6 +15,9 @@ export interface IntrospectionRecord {
   attributes: { bmc_address: string[]; mac: string[] };
   /** Per-run options (credential setting requests; never returned by the API). */
   options: Record<string, unknown>;
+  /** SHA-256 digests of this run's one-time callback tokens (ADR 0008); kept after the run ends so
+   *  a replay is told "already used". Never returned by the API. */
+  callback_tokens?: string[];
   /** Bumped on every change; lets the store and tests check consistency. */
   version: number;
 }

@@ -2,6 +2,7 @@
 // rules → finish), reapply, and the timeout clean-up. Talks to the world only through ports.
 import { AppError, isAppError } from './errors.js';
 import { nextState, ACTIVE_STATES, type IntrospectionEvent, type IntrospectionState } from './states.js';
+import type { CallbackGrant } from './callback-tokens.js';
 import { bmcAddressOfNode, isLoopback, lookupNode, type IntrospectionData } from './lookup.js';
 import { NodeLocks, type Release } from './locks.js';
 import type { Clock } from './clock.js';
@@ -9,7 +10,7 @@ import type { EventSink } from './events.js';
 import type { IntrospectionRecord } from './introspection-record.js';
 import type { LogLike } from './log.js';
 import type { NodeRepository } from './node-repository.js';
-import type { NodeRecord } from './node.js';
+import { normalizeBootInterface, type NodeRecord } from './node.js';
 import type { BmcTarget, PowerControl } from './power.js';
 import type { BlobStore, StateStore } from './ports.js';
 
@@ -69,6 +70,8 @@ export interface IntrospectionDeps {
   power?: PowerControl | null;
   rules?: RuleRunner | null;
   notFoundHook?: NotFoundHook | null;
+  /** One-time callback tokens (ADR 0008); absent = every callback is accepted (callback_auth=none). */
+  callbackAuth?: CallbackAuthorizer | null;
   credentialVerifier?: CredentialVerifier | null;
   /** Called whenever the set of MACs under introspection may have changed (PXE filter sync). */
   onFilterChange?: () => void;
@@ -76,6 +79,12 @@ export interface IntrospectionDeps {
   timeoutHint?: (uuid: string, macs: readonly string[]) => string | null;
   /** Resolves a BMC host name to addresses (getaddrinfo); IP literals are used as they are. */
   resolveHost?: (host: string) => Promise<string[]>;
+}
+
+/** The two gates of callback authentication (core/callback-tokens.ts implements them). */
+export interface CallbackAuthorizer {
+  precheck(token: string | undefined, context?: { mac?: string }): CallbackGrant;
+  authorize(grant: CallbackGrant, uuid: string | null, context?: { mac?: string }): void;
 }
 
 export interface StartOptions {
@@ -603,17 +612,24 @@ export class IntrospectionService {
 
   // ---------------------------------------------------------------- ramdisk callback
 
-  async continue(body: unknown): Promise<ContinueResult> {
+  async continue(body: unknown, options: { token?: string } = {}): Promise<ContinueResult> {
     if (body === null || typeof body !== 'object' || Array.isArray(body)) {
       throw new AppError('ERR_API_BAD_BODY', 'Invalid data: expected a JSON object');
     }
     const data = body as IntrospectionData;
+    // The token may come as a field of the body; it is a credential, never stored with the data.
+    const token = options.token ?? (typeof data.token === 'string' ? data.token : undefined);
+    delete data.token;
+    const bootMac = normalizeBootInterface(data.boot_interface);
+    const authContext = bootMac ? { mac: bootMac } : {};
+    const grant = this.deps.callbackAuth?.precheck(token, authContext);
     const logs = typeof data.logs === 'string' ? data.logs : null;
     delete data.logs;
     // The unprocessed copy is the ramdisk's data as posted (minus logs), before any hook ran.
     const unprocessed = JSON.stringify(data);
     const phase1Errors = await this.deps.pipeline.beforeProcessing(data);
     let found = lookupNode(this.records, data);
+    if (grant) this.deps.callbackAuth?.authorize(grant, 'error' in found ? null : found.uuid, authContext);
     if ('error' in found && found.error.code === 'ERR_LOOKUP_NOT_FOUND' && this.deps.notFoundHook) {
       try {
         const uuid = await this.deps.notFoundHook.enroll(data);

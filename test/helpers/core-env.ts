@@ -1,4 +1,5 @@
 // A wired IntrospectionService over in-memory fakes, for unit tests of core and pipeline.
+import { CallbackTokens, type CallbackTokenSettings } from '../../src/core/callback-tokens.js';
 import { IntrospectionService, type IntrospectionSettings } from '../../src/core/introspection.js';
 import { LocalNodeRepository } from '../../src/core/node-repository.js';
 import { silentLog } from '../../src/core/log.js';
@@ -58,6 +59,8 @@ export function coreEnv(
     pipeline?: Partial<PipelineSettings>;
     hooks?: string[];
     power?: PowerControl;
+    /** Enables one-time callback tokens with these settings. */
+    tokens?: Partial<CallbackTokenSettings>;
   } = {},
 ) {
   const store = new MemoryStateStore();
@@ -71,6 +74,20 @@ export function coreEnv(
     hookRegistry(),
   );
   let filterChanges = 0;
+  const tokens = overrides.tokens
+    ? new CallbackTokens({
+        store,
+        clock,
+        events,
+        log: silentLog,
+        settings: {
+          mode: 'token_or_discovery',
+          timeout: 3600,
+          discoveryRatePerMinute: 60,
+          ...overrides.tokens,
+        },
+      })
+    : null;
   const service = new IntrospectionService({
     store,
     nodes,
@@ -81,11 +98,22 @@ export function coreEnv(
     pipeline,
     settings: { ...defaultSettings, ...overrides.settings },
     power: overrides.power ?? null,
+    callbackAuth: tokens,
     onFilterChange: () => {
       filterChanges += 1;
     },
   });
-  return { store, blobs, events, clock, nodes, pipeline, service, filterChanges: () => filterChanges };
+  return {
+    store,
+    blobs,
+    events,
+    clock,
+    nodes,
+    pipeline,
+    service,
+    tokens,
+    filterChanges: () => filterChanges,
+  };
 }
 
 /** A minimal IPA inventory for one machine. */

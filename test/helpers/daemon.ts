@@ -1,6 +1,6 @@
 // Runs a real `inspectord serve` (dist/src/main.js) as a child process on loopback with a
 // temporary state dir and config, for integration tests over real HTTP.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -37,14 +37,26 @@ export interface DaemonHandle {
 /** Start the daemon with `sections` (INI section → option → value) on top of test defaults. */
 export async function startDaemon(
   sections: Record<string, Record<string, string | number | boolean>> = {},
-  options: { stateDir?: string; command?: string[]; env?: Record<string, string> } = {},
+  options: {
+    stateDir?: string;
+    command?: string[];
+    env?: Record<string, string>;
+    /** Run under `ip netns exec NETNS` (readiness is then probed with curl inside it). */
+    netns?: string;
+    /** listen_address (default 127.0.0.1); with `netns`, an address inside that namespace. */
+    listenAddress?: string;
+  } = {},
 ): Promise<DaemonHandle> {
   const port = await freePort();
+  const host = options.listenAddress ?? '127.0.0.1';
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'inspectord-test-')));
   const merged: Record<string, Record<string, string | number | boolean>> = {
     ...sections,
+    // Most tests post /v1/continue as a foreign IPA ramdisk would (no token: ironic-inspector's
+    // behaviour); tests of callback authentication set callback_auth themselves.
+    processing: { callback_auth: 'none', ...sections.processing },
     DEFAULT: {
-      listen_address: '127.0.0.1',
+      listen_address: host,
       listen_port: port,
       state_dir: stateDir,
       log_level: 'warn',
@@ -61,7 +73,7 @@ export async function startDaemon(
     .join('\n');
   const configPath = join(stateDir, 'inspector.conf');
   await writeFile(configPath, ini);
-  const url = `http://127.0.0.1:${port}`;
+  const url = `http://${host}:${port}`;
   let out = '';
   const handle: DaemonHandle = {
     url,
@@ -86,7 +98,10 @@ export async function startDaemon(
     },
   };
   const launch = async (): Promise<void> => {
-    const child = spawn(process.execPath, [MAIN, 'serve', '--config', configPath], {
+    const argv = [process.execPath, MAIN, 'serve', '--config', configPath];
+    const netns = options.netns;
+    const [cmd, ...args] = netns ? ['ip', 'netns', 'exec', netns, ...argv] : argv;
+    const child = spawn(cmd as string, args, {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, ...options.env },
     });
@@ -96,6 +111,13 @@ export async function startDaemon(
     await waitFor(
       async () => {
         if (child.exitCode !== null) throw new Error(`daemon exited with ${child.exitCode}: ${out}`);
+        if (netns) {
+          return new Promise<boolean>((resolve) =>
+            execFile('ip', ['netns', 'exec', netns, 'curl', '-sf', '-o', '/dev/null', `${url}/`], (e) =>
+              resolve(e === null),
+            ),
+          );
+        }
         const response = await fetch(`${url}/`);
         return response.ok;
       },

@@ -92,11 +92,14 @@ test('events --follow prints streamed events until interrupted, then exits 0', a
     .start();
   t.teardown(() => fake.stop());
   const controller = new AbortController();
+  let printed = '';
   const running = cli(['events', '--mac', '52:54:00:00:00:01', '--follow', '--url', fake.url], {
     signal: controller.signal,
+    onStdout: (stdout) => (printed = stdout),
   });
   await waitFor(() => streams.length === 1, 'the event stream to open');
-  await new Promise((resolve) => setTimeout(resolve, 100));
+  // Interrupt only once the split event was printed (a fixed sleep raced on a loaded box).
+  await waitFor(() => printed.includes('introspection.start'), 'the second event to be printed');
   controller.abort();
   const r = await running;
   t.is(r.code, 0, r.stderr);

@@ -97,7 +97,12 @@ export interface CliResult {
 
 export async function cli(
   argv: string[],
-  options: { env?: Record<string, string | undefined>; signal?: AbortSignal } = {},
+  options: {
+    env?: Record<string, string | undefined>;
+    signal?: AbortSignal;
+    /** Sees stdout as it grows (for commands that run until interrupted). */
+    onStdout?: (stdout: string) => void;
+  } = {},
 ): Promise<CliResult> {
   let stdout = '';
   let stderr = '';
@@ -110,7 +115,12 @@ export async function cli(
       },
     },
     {
-      stdout: { write: (s: string) => (stdout += s) },
+      stdout: {
+        write: (s: string) => {
+          stdout += s;
+          options.onStdout?.(stdout);
+        },
+      },
       stderr: { write: (s: string) => (stderr += s) },
       env: options.env ?? {},
       // Always a signal, so that runCli never adds process SIGINT listeners in tests.
