@@ -123,7 +123,7 @@ case "$MODE" in
     [ -n "${uuid:-}" ] || demo_die "no node was discovered within ${TIMEOUT}s"
     cli node set "$uuid" --name "$NODE" --format json >/dev/null
     demo_log "discovered node $uuid; waiting for its introspection to finish"
-    cli introspect-wait "$NODE" --timeout "$TIMEOUT" 2>/dev/null || cli status "$NODE"
+    cli wait "$NODE" --timeout "$TIMEOUT"
     ;;
   set-credentials)
     step "Enrolling the node by BMC address only; introspection will set new BMC credentials in-band"
@@ -133,7 +133,7 @@ case "$MODE" in
     step "Powering the node on by hand, as an operator without working credentials would"
     demo_ipmitool chassis bootdev pxe >/dev/null
     demo_ipmitool chassis power on
-    cli introspect-wait "$NODE" --timeout "$TIMEOUT" 2>/dev/null || cli status "$NODE" --wait
+    cli wait "$NODE" --timeout "$TIMEOUT"
     ;;
 esac
 
