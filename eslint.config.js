@@ -19,6 +19,7 @@ const subsystems = [
   'inventory',
   'store',
   'cli',
+  'discovery',
 ];
 
 /** Each subsystem may import itself and core (ports, errors, domain types); nothing else in src. */

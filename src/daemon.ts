@@ -17,6 +17,8 @@ import { HttpBasicAuth, noAuth, parseHtpasswd } from './api/auth.js';
 import { HookPipeline } from './pipeline/runner.js';
 import { hookRegistry, loadExternalHook } from './pipeline/registry.js';
 import type { PipelineSettings, ProcessingHook } from './pipeline/hook.js';
+import { parseCidrMap, type CidrMapping } from './pipeline/hook-logic/physnet-cidr-map.js';
+import { parseKnownDevices, type KnownDevice } from './pipeline/hook-logic/accelerators.js';
 import { FileStateStore } from './store/state.js';
 import { FileBlobStore } from './store/blobs.js';
 import { FileEventLog } from './store/event-log.js';
@@ -25,6 +27,12 @@ import { createRuleRunner } from './rules-runner.js';
 import { IpmiClient } from './ipmi/client.js';
 import { IpmiPowerControl } from './ipmi/power-control.js';
 import { IpmiCredentials } from './ipmi/credentials.js';
+import { DiscoveryService } from './discovery/enroll.js';
+import { ReviewQueue } from './discovery/review.js';
+import { ObservedBlobStore, driftRecorder } from './discovery/processed-observer.js';
+import { RuleReplay } from './rules-replay.js';
+import { GatedPowerControl } from './core/power-gate.js';
+import { BmcCredentialRotation } from './bmc-credentials.js';
 
 export interface Daemon {
   readonly app: FastifyInstance;
@@ -73,7 +81,37 @@ function pipelineSettings(config: Config): PipelineSettings {
     capabilitiesBootMode: config.capabilities.boot_mode,
     cpuFlags: JSON.parse(config.capabilities.cpu_flags) as Record<string, string>,
     pciAliases: config.pci_devices.alias.map((a) => JSON.parse(a) as PipelineSettings['pciAliases'][number]),
+    extraHardwareStrict: config.extra_hardware.strict,
+    cidrMap: cidrMapOf(config),
   };
+}
+
+/** [discovery] enroll_node_fields: a JSON object of node fields for enrolled nodes. */
+function enrollNodeFields(config: Config): Record<string, unknown> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(config.discovery.enroll_node_fields);
+  } catch (error) {
+    throw new Error(`[discovery] enroll_node_fields is not JSON: ${(error as Error).message}`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new Error('[discovery] enroll_node_fields must be a JSON object');
+  return parsed as Record<string, unknown>;
+}
+
+function cidrMapOf(config: Config): CidrMapping[] {
+  const parsed = parseCidrMap(config.port_physnet.cidr_map);
+  if (!parsed.ok) throw new Error(`[port_physnet] cidr_map: ${parsed.errors.join('; ')}`);
+  return parsed.map;
+}
+
+/** [accelerators] known_devices: the YAML file, read and checked at start-up (undefined = built-in list). */
+async function knownAcceleratorsOf(config: Config): Promise<KnownDevice[] | undefined> {
+  const file = config.accelerators.known_devices;
+  if (file === '') return undefined;
+  const parsed = parseKnownDevices(await readFile(file, 'utf8'));
+  if (!parsed.ok) throw new Error(`[accelerators] known_devices ${file}: ${parsed.error}`);
+  return parsed.devices;
 }
 
 /** Expand `$default_processing_hooks` in the configured hook list. */
@@ -89,10 +127,35 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const stateDir = config.DEFAULT.state_dir;
 
   const store = await FileStateStore.open({ log: log.child({ component: 'store' }), clock }, { stateDir });
-  const blobs = new FileBlobStore({ log: log.child({ component: 'blobs' }) }, { stateDir });
+  const fileBlobs = new FileBlobStore({ log: log.child({ component: 'blobs' }) }, { stateDir });
   const events = await FileEventLog.open({ log: log.child({ component: 'events' }), clock }, { stateDir });
   const sink: EventSink = events;
   const nodes = new LocalNodeRepository({ store, clock });
+  const review = new ReviewQueue({ store, nodes, blobs: fileBlobs, events: sink, clock });
+  const discovery = new DiscoveryService({
+    store,
+    nodes,
+    events: sink,
+    clock,
+    log: log.child({ component: 'discovery' }),
+    review,
+    settings: {
+      driver: config.discovery.enroll_node_driver,
+      nodeFields: enrollNodeFields(config),
+      bmcAddressVersions: config.discovery.enabled_bmc_address_version as ReadonlyArray<'4' | '6'>,
+      ipmiAddressFields: config.DEFAULT.ipmi_address_fields,
+    },
+    isEnabled: () => store.doc.settings.discovery,
+  });
+  // Every new processed data: drift report against the previous one, chassis identity for merges.
+  const blobs = new ObservedBlobStore(
+    fileBlobs,
+    [
+      driftRecorder(sink),
+      (uuid, _previous, current) => discovery.recordIdentity(uuid, current as Record<string, unknown>),
+    ],
+    log.child({ component: 'blobs' }),
+  );
 
   const external: ProcessingHook[] = [];
   for (const entry of config.hooks.external) {
@@ -105,7 +168,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       nodes,
       log: log.child({ component: 'pipeline' }),
       events: sink,
-      settings: pipelineSettings(config),
+      settings: { ...pipelineSettings(config), knownAccelerators: await knownAcceleratorsOf(config) },
       clock,
     },
     hookNames(config),
@@ -127,7 +190,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       ? null
       : config.processing.ramdisk_logs_dir || join(stateDir, 'ramdisk-logs');
 
-  let power: IpmiPowerControl | null = null;
+  let power: GatedPowerControl | null = null;
   let credentials: IpmiCredentials | null = null;
   if (config.ipmi.enabled) {
     const ipmiLog = log.child({ component: 'ipmi' });
@@ -141,7 +204,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
         cipherSuite: config.ipmi.cipher_suite,
       },
     });
-    power = new IpmiPowerControl({ client, events: sink, log: ipmiLog });
+    // One gate for every power caller (introspection and REST): [ipmi] max_concurrent_power_ops.
+    power = new GatedPowerControl(new IpmiPowerControl({ client, events: sink, log: ipmiLog }), {
+      maxConcurrent: config.ipmi.max_concurrent_power_ops,
+    });
     credentials = new IpmiCredentials({ client, events: sink, log: ipmiLog });
   }
   const verifyTries = config.ipmi.credential_verify_tries;
@@ -169,6 +235,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     pipeline,
     rules: createRuleRunner({ store, nodes, events: sink, clock }),
     callbackAuth: callbackTokens.mode === 'none' ? null : callbackTokens,
+    notFoundHook: config.processing.node_not_found_hook === 'enroll' ? discovery : null,
     power,
     credentialVerifier: credentials
       ? {
@@ -193,6 +260,22 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
   });
 
+  if (config.processing.node_not_found_hook === 'enroll') {
+    discovery.attach((data) => introspection.continue(data));
+    review.setProcessor(discovery);
+  }
+  const ruleReplay = new RuleReplay({ store, nodes, blobs, events: sink, clock, locks: introspection.locks });
+  const bmcCredentials = credentials
+    ? new BmcCredentialRotation({
+        nodes,
+        introspection,
+        credentials,
+        events: sink,
+        log: log.child({ component: 'bmc-credentials' }),
+        settings: { allowNonAlnumPassword: config.processing.allow_non_alnum_ipmi_password },
+      })
+    : null;
+
   const recovered = await introspection.recover();
   if (recovered.length > 0)
     log.warn({ nodes: recovered }, 'recovered introspections interrupted by a restart');
@@ -214,6 +297,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       rules,
       events,
       auth,
+      ruleReplay,
+      review,
+      power,
+      bmcCredentials,
       discovery: {
         get: () => store.doc.settings.discovery,
         set: async (enabled) => {

@@ -11,6 +11,9 @@ import { registerRuleRoutes } from './routes/rules.js';
 import { registerNodeRoutes } from './routes/nodes.js';
 import { registerEventRoutes } from './routes/events.js';
 import { registerPowerRoutes } from './routes/power.js';
+import { registerRuleReplayRoutes } from './routes/rule-replay.js';
+import { registerReviewRoutes } from './routes/review.js';
+import { registerBmcCredentialRoutes } from './routes/bmc-credentials.js';
 import { MAX_VERSION, MIN_VERSION, parseRequestedVersion } from './version.js';
 import type { ApiDeps } from './deps.js';
 
@@ -128,6 +131,9 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions): Promise<Fa
   await registerNodeRoutes(app, deps);
   await registerEventRoutes(app, deps);
   await registerPowerRoutes(app, deps);
+  await registerRuleReplayRoutes(app, deps);
+  await registerReviewRoutes(app, deps);
+  await registerBmcCredentialRoutes(app, deps);
   if (options.register) await options.register(app);
   return app;
 }

@@ -23,8 +23,29 @@ export interface DiscoveryApi {
   set(enabled: boolean): Promise<void>;
 }
 
+/** Rules over stored data (src/rules-replay.ts): dry-run changes nothing, apply stores the diff. */
+export interface RuleReplayApi {
+  dryRun(body: unknown): Promise<unknown>;
+  apply(body: unknown): Promise<unknown>;
+}
+
+/** The "needs review" list of conflicting inventories (src/discovery/review.ts). */
+export interface ReviewApi {
+  list(): Array<{ id: string; created_at: string; reason: string; candidates: string[]; data_ref: string }>;
+  show(id: string): Promise<Record<string, unknown>>;
+  resolve(id: string, body: unknown): Promise<unknown>;
+}
+
 /** Power and boot-device control (the IPMI adapter), when enabled. */
 export type PowerApi = PowerControl;
+
+/** Out-of-band BMC credential rotation (src/bmc-credentials.ts), when IPMI is enabled. */
+export interface BmcCredentialsApi {
+  rotate(
+    idOrName: string,
+    request: { username?: string; password?: string; disablePrevious?: boolean },
+  ): Promise<object>;
+}
 
 export interface ApiDeps {
   log: LogLike;
@@ -36,6 +57,9 @@ export interface ApiDeps {
   discovery: DiscoveryApi;
   settings: { apiMaxLimit: number; storeData: boolean };
   power?: PowerApi | null;
+  ruleReplay?: RuleReplayApi | null;
+  review?: ReviewApi | null;
+  bmcCredentials?: BmcCredentialsApi | null;
   /** Called after node/port changes (PXE filter sync). */
   onNodesChanged?: () => void;
 }

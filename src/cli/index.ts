@@ -13,6 +13,7 @@ import { registerIntrospectionCommands } from './commands/introspection.js';
 import { registerNodeCommands } from './commands/node.js';
 import { registerRamdiskCommands } from './commands/ramdisk.js';
 import { registerRuleCommands } from './commands/rule.js';
+import { registerReviewCommands } from './commands/review.js';
 import { registerServeCommand, type CliHooks } from './commands/serve.js';
 
 export type { CliHooks, ServeArgs } from './commands/serve.js';
@@ -56,6 +57,7 @@ function buildParser(argv: string[], hooks: CliHooks, select: (action: Action) =
   y = registerEventCommands(y, select);
   y = registerDiscoveryCommands(y, select);
   y = registerRamdiskCommands(y, select);
+  y = registerReviewCommands(y, select);
   return y
     .demandCommand(1, 'give a command')
     .recommendCommands()

@@ -166,6 +166,28 @@ export const schema = {
       choices: ['4', '6'],
     }),
     enroll_node_driver: str('ipmi', 'Driver of nodes created by the enroll hook.'),
+    enroll_node_fields: str(
+      '{}',
+      'JSON object of extra node fields (e.g. {"properties":{"rack":"r1"}}) given to nodes created by the enroll hook.',
+    ),
+  },
+  extra_hardware: {
+    strict: bool(
+      false,
+      'extra_hardware hook: refuse the whole eDeploy data list when a record is not [a, b, c, d].',
+    ),
+  },
+  port_physnet: {
+    cidr_map: list(
+      [],
+      'physnet_cidr_map hook: CIDR:physnet entries, e.g. 198.18.0.0/24:physnet1, 2001:db8::/64:physnet2.',
+    ),
+  },
+  accelerators: {
+    known_devices: str(
+      '',
+      'accelerators hook: YAML file of known devices (pci_devices: [{vendor_id, device_id, type, device_info}]). Empty: the built-in list (NVIDIA Tesla T4, GV100GL).',
+    ),
   },
   capabilities: {
     boot_mode: bool(false, 'Set the boot_mode capability from the inventory.'),
@@ -194,6 +216,11 @@ export const schema = {
       min: 100,
     }),
     max_concurrent_sessions: int(16, 'RMCP+ sessions open at once across all BMCs.', { min: 1 }),
+    max_concurrent_power_ops: int(
+      8,
+      'Power operations (status, on/off/cycle, boot device) running at once across all BMCs; more wait in order.',
+      { min: 1 },
+    ),
     keep_alive: int(25000, 'Idle time before a cheap command keeps a long session alive; 0 disables.', {
       unit: 'ms',
       min: 0,

@@ -68,6 +68,11 @@ export const errorCatalogue = {
   ERR_IPMI_BUSY: { status: 503, message: 'BMC has no free session slot, retry later' },
   ERR_IPMI_NO_FREE_USER: { status: 409, message: 'BMC has no free user slot for new credentials' },
   ERR_IPMI_CREDENTIALS_UNVERIFIED: { status: 400, message: 'New BMC credentials could not be verified' },
+  ERR_IPMI_NODE_BUSY: {
+    status: 409,
+    message: 'Node is under introspection or another BMC operation; BMC credentials cannot change now',
+  },
+  ERR_IPMI_DISABLED: { status: 400, message: 'The IPMI client is disabled ([ipmi] enabled = false)' },
 
   // --- dhcp
   ERR_DHCP_CONFIG: { status: 500, message: 'Invalid DHCP configuration' },
@@ -76,6 +81,17 @@ export const errorCatalogue = {
   // --- tftp / http-boot
   ERR_TFTP_BIND: { status: 500, message: 'TFTP listener could not bind its address' },
   ERR_BOOT_CONFIG_INVALID: { status: 500, message: 'Invalid boot configuration input' },
+
+  // --- discovery / identity reconciliation / review / rule replay
+  ERR_DISCOVERY_DISABLED: { status: 400, message: 'No node matches and auto-discovery is off' },
+  ERR_DISCOVERY_CONFLICT: { status: 409, message: 'A MAC or BMC address already belongs to another node' },
+  ERR_DISCOVERY_REVIEW: { status: 409, message: 'The inventory matches several nodes and needs review' },
+  ERR_DISCOVERY_BUSY: { status: 409, message: 'The matching node is busy with another introspection step' },
+  ERR_REVIEW_NOT_FOUND: { status: 404, message: 'Review entry was not found' },
+  ERR_REVIEW_UNAVAILABLE: {
+    status: 409,
+    message: 'Review entries can be resolved only with node_not_found_hook = enroll',
+  },
 
   // --- firewall
   ERR_FIREWALL_NFT_MISSING: { status: 500, message: 'nft is not installed or not on PATH' },

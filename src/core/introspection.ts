@@ -79,6 +79,8 @@ export interface IntrospectionDeps {
   timeoutHint?: (uuid: string, macs: readonly string[]) => string | null;
   /** Resolves a BMC host name to addresses (getaddrinfo); IP literals are used as they are. */
   resolveHost?: (host: string) => Promise<string[]>;
+  /** Waits for the power-on pacing (tests drive it with a fake clock); default setTimeout. */
+  sleep?: (ms: number) => Promise<void>;
 }
 
 /** The two gates of callback authentication (core/callback-tokens.ts implements them). */
@@ -112,6 +114,19 @@ const START_PROVISION_STATES = [
 /** The reference's naive UTC timestamp: ISO 8601 without `Z`, with microseconds. */
 export function naiveTimestamp(ms: number): string {
   return `${new Date(ms).toISOString().slice(0, 23)}000`;
+}
+
+/**
+ * `driver_info.ipmi_port` as a number: Ironic clients send it as a JSON number or as a decimal
+ * string (`--driver-info ipmi_port=6230`); absent → 623 (RMCP, IPMI v2.0 §13.1.1). Anything else
+ * gives 0, which the IPMI adapter refuses with a clear "invalid BMC port".
+ */
+export function ipmiPortOf(info: { ipmi_port?: unknown }): number {
+  const raw = info.ipmi_port;
+  if (raw === undefined || raw === null || raw === '') return 623;
+  const port =
+    typeof raw === 'number' ? raw : typeof raw === 'string' && /^\d{1,5}$/.test(raw.trim()) ? Number(raw) : 0;
+  return Number.isInteger(port) && port >= 1 && port <= 65535 ? port : 0;
 }
 
 export class IntrospectionService {
@@ -252,7 +267,7 @@ export class IntrospectionService {
       return null;
     return {
       address: info.ipmi_address,
-      port: typeof info.ipmi_port === 'number' ? info.ipmi_port : 623,
+      port: ipmiPortOf(info),
       username: info.ipmi_username,
       password: info.ipmi_password,
       node: node.uuid,
@@ -382,7 +397,10 @@ export class IntrospectionService {
     const delayMs = this.deps.settings.introspectionDelay * 1000;
     const run = this.powerQueue.then(async () => {
       const wait = this.lastPowerOnAt + delayMs - this.deps.clock.now();
-      if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+      if (wait > 0) {
+        if (this.deps.sleep) await this.deps.sleep(wait);
+        else await new Promise((resolve) => setTimeout(resolve, wait));
+      }
       this.lastPowerOnAt = this.deps.clock.now();
     });
     this.powerQueue = run.catch(() => undefined);
@@ -744,7 +762,7 @@ export class IntrospectionService {
       }
       const target: BmcTarget = {
         address,
-        port: typeof node.driver_info.ipmi_port === 'number' ? node.driver_info.ipmi_port : 623,
+        port: ipmiPortOf(node.driver_info),
         username: credentials.username,
         password: credentials.password,
         node: node.uuid,

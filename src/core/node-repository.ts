@@ -78,10 +78,12 @@ export function validateNode(node: NodeRecord): void {
   }
   if (typeof node.provision_state !== 'string') problems.push('provision_state must be a string');
   if (typeof node.maintenance !== 'boolean') problems.push('maintenance must be a boolean');
-  const port = node.driver_info?.ipmi_port;
+  const port: unknown = node.driver_info?.ipmi_port;
+  // Ironic clients send ipmi_port as a number or a decimal string; both are honoured (ipmiPortOf).
+  const portNumber = typeof port === 'string' && /^\d{1,5}$/.test(port) ? Number(port) : port;
   if (
     port !== undefined &&
-    (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)
+    (typeof portNumber !== 'number' || !Number.isInteger(portNumber) || portNumber < 1 || portNumber > 65535)
   ) {
     problems.push('driver_info.ipmi_port must be an integer between 1 and 65535');
   }

@@ -3,7 +3,8 @@
 
 export interface DriverInfo {
   ipmi_address?: string;
-  ipmi_port?: number;
+  /** A number, or a decimal string as Ironic clients may send it (see ipmiPortOf). */
+  ipmi_port?: number | string;
   ipmi_username?: string;
   ipmi_password?: string;
   /** Other driver fields are kept as given (e.g. redfish_address for lookup). */

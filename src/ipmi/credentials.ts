@@ -42,6 +42,11 @@ export interface IpmiCredentialsDeps {
 export interface RotateOptions {
   /** Name of the user to create (≤ 16 bytes). Default `inspector`. */
   username?: string;
+  /**
+   * The operator's own new password (≤ 20 bytes). Absent: a random one of letters and digits. Up to
+   * 16 bytes it is set in the 16-byte form, longer in the 20-byte form (§22.30), with no fallback.
+   */
+  password?: string;
   /** Fresh-session verification after the change: tries and pause between them. */
   verifyTries?: number;
   verifyIntervalMs?: number;
@@ -91,13 +96,20 @@ export class IpmiCredentials {
     if (Buffer.byteLength(username, 'utf8') > 16) {
       throw new AppError('ERR_IPMI_NO_CREDENTIALS', 'New BMC username longer than 16 bytes');
     }
+    const chosen = options.password;
+    if (chosen !== undefined && (chosen === '' || Buffer.byteLength(chosen, 'utf8') > 20)) {
+      throw new AppError('ERR_IPMI_NO_CREDENTIALS', 'New BMC password must be 1 to 20 bytes long');
+    }
     // Some BMCs (ipmi_sim among them) accept the 20-byte form but keep only 16 bytes: only a login
-    // tells. So a 20-byte password that does not log in is replaced by a 16-byte one.
-    for (const form of [20, 16] as const) {
+    // tells. So a random 20-byte password that does not log in is replaced by a 16-byte one. An
+    // operator's password cannot be shortened: it gets the one form its length needs.
+    const forms: ReadonlyArray<16 | 20> =
+      chosen === undefined ? [20, 16] : Buffer.byteLength(chosen, 'utf8') <= 16 ? [16] : [20];
+    for (const form of forms) {
       let applied: Omit<RotationResult, 'target'> & { password: string };
       try {
         applied = await this.deps.client.withSession(current, (s) =>
-          this.applyInSession(s, current, username, form),
+          this.applyInSession(s, current, username, form, chosen),
         );
       } catch (error) {
         this.emitError(
@@ -108,7 +120,7 @@ export class IpmiCredentials {
         throw error;
       }
       const target: BmcTarget = { ...current, username, password: applied.password };
-      const lastForm = applied.passwordForm === 16;
+      const lastForm = applied.passwordForm === 16 || chosen !== undefined;
       try {
         await this.verifyCredentials(target, {
           tries: lastForm ? (options.verifyTries ?? 3) : 2,
@@ -129,11 +141,17 @@ export class IpmiCredentials {
           .catch((e: Error) =>
             this.deps.log.warn({ err: e.message }, 'could not disable unverified BMC user'),
           );
+        if (chosen !== undefined && applied.passwordForm === 20 && isAppError(error)) {
+          throw new AppError(
+            error.code,
+            `${error.message}; this BMC may keep only 16 bytes of a password: choose at most 16 characters`,
+          );
+        }
         throw error;
       }
       this.emit(
         current,
-        'ipmi.credentials',
+        'ipmi.credentials.set',
         `new BMC credentials for user "${username}" (uid ${applied.uid}) set on ${bmcOf(current)} and verified by login`,
         {
           uid: applied.uid,
@@ -151,6 +169,52 @@ export class IpmiCredentials {
   }
 
   /**
+   * Disables the BMC user named `username` (Set User Password "disable", §22.30) in a session opened
+   * with `as` — after a rotation, the new credentials retire the previous ones. Never uid 1 and
+   * never the user of that session. Returns the disabled uid, or null when no slot has that name.
+   */
+  async disableUser(as: BmcTarget, username: string): Promise<number | null> {
+    checkTarget(as);
+    if (username === as.username) {
+      throw new AppError(
+        'ERR_IPMI_COMMAND',
+        `refusing to disable user "${username}": it is the session's own user`,
+      );
+    }
+    try {
+      const uid = await this.deps.client.withSession(as, async (s) => {
+        const { maxUsers } = await s.run(getUserAccess(s.authCapabilities.channel, 1));
+        for (let uid = 2; uid <= Math.min(maxUsers, 63); uid++) {
+          const name = await s.run(getUserName(uid)).catch(() => undefined);
+          if (name !== username) continue;
+          await s.run(setUserPassword(uid, 'disable'));
+          return uid;
+        }
+        return null;
+      });
+      if (uid !== null) {
+        this.emit(
+          as,
+          'ipmi.credentials.disabled',
+          `previous BMC user "${username}" (uid ${uid}) disabled on ${bmcOf(as)}`,
+          {
+            uid,
+            disabledUsername: username,
+          },
+        );
+      }
+      return uid;
+    } catch (error) {
+      this.emitError(
+        as,
+        `disabling BMC user "${username}" on ${bmcOf(as)} failed: ${(error as Error).message}`,
+        error,
+      );
+      throw error;
+    }
+  }
+
+  /**
    * Polls until `target` can open an RMCP+ session (in-band flow: the ramdisk has just set them).
    * Throws ERR_IPMI_CREDENTIALS_UNVERIFIED after `tries` failed logins.
    */
@@ -165,7 +229,7 @@ export class IpmiCredentials {
         await this.deps.client.validate(target, { retryTimeoutsMs: options.retryTimeoutsMs ?? [1000, 2000] });
         this.emit(
           target,
-          'ipmi.credentials_verified',
+          'ipmi.credentials.verified',
           `BMC ${bmcOf(target)} accepted user "${target.username}" (login ${attempt}/${options.tries})`,
           { attempt },
         );
@@ -187,6 +251,7 @@ export class IpmiCredentials {
     current: BmcTarget,
     username: string,
     form: 16 | 20,
+    chosen: string | undefined,
   ): Promise<Omit<RotationResult, 'target'> & { password: string }> {
     const channel = s.authCapabilities.channel;
     const { maxUsers } = await s.run(getUserAccess(channel, 1));
@@ -212,12 +277,19 @@ export class IpmiCredentials {
     const uid = slot.uid;
     await s.run(setUserName(uid, username));
     let passwordForm: 16 | 20 = form;
-    let password = this.makePassword(form);
+    let password = chosen ?? this.makePassword(form);
     try {
       await s.run(setUserPassword(uid, 'set', password, form));
     } catch (error) {
       const cc = isAppError(error) ? (error.details?.cc as number | undefined) : undefined;
       if (form === 16 || cc === undefined || !NO_20_BYTE_FORM.includes(cc)) throw error;
+      if (chosen !== undefined) {
+        throw new AppError(
+          'ERR_IPMI_COMMAND',
+          `BMC ${s.bmc} has no 20-byte password form: choose a password of at most 16 characters`,
+          { cc },
+        );
+      }
       passwordForm = 16;
       password = this.makePassword(16);
       await s.run(setUserPassword(uid, 'set', password, 16));

@@ -7,6 +7,8 @@ import type { LogLike } from '../core/log.js';
 import type { IntrospectionData } from '../core/lookup.js';
 import type { NodeRecord } from '../core/node.js';
 import type { NodeRepository } from '../core/node-repository.js';
+import type { KnownDevice } from './hook-logic/accelerators.js';
+import type { CidrMapping } from './hook-logic/physnet-cidr-map.js';
 
 export interface PipelineSettings {
   addPorts: 'all' | 'active' | 'pxe' | 'disabled';
@@ -17,6 +19,12 @@ export interface PipelineSettings {
   capabilitiesBootMode: boolean;
   cpuFlags: Record<string, string>;
   pciAliases: Array<{ vendor_id: string; product_id: string; name: string }>;
+  /** [extra_hardware] strict: refuse the whole eDeploy list when a record is malformed (default false). */
+  extraHardwareStrict?: boolean;
+  /** [port_physnet] cidr_map, parsed (default: empty, the hook does nothing). */
+  cidrMap?: readonly CidrMapping[];
+  /** [accelerators] known_devices, parsed (default: the reference's shipped list). */
+  knownAccelerators?: readonly KnownDevice[];
 }
 
 export interface PhaseOneContext {

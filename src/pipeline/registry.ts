@@ -6,6 +6,13 @@ import { ramdiskErrorHook } from './hooks/ramdisk-error.js';
 import { rootDiskSelectionHook } from './hooks/root-disk-selection.js';
 import { schedulerHook } from './hooks/scheduler.js';
 import { validateInterfacesHook } from './hooks/validate-interfaces.js';
+import { extraHardwareHook } from './hooks/extra-hardware.js';
+import { raidDeviceHook } from './hooks/raid-device.js';
+import { lldpBasicHook } from './hooks/lldp-basic.js';
+import { localLinkConnectionHook } from './hooks/local-link-connection.js';
+import { physnetCidrMapHook } from './hooks/physnet-cidr-map.js';
+import { acceleratorsHook } from './hooks/accelerators.js';
+import { exampleHook } from './hooks/example.js';
 
 export const builtinHooks: readonly ProcessingHook[] = [
   ramdiskErrorHook,
@@ -14,6 +21,13 @@ export const builtinHooks: readonly ProcessingHook[] = [
   validateInterfacesHook,
   capabilitiesHook,
   pciDevicesHook,
+  extraHardwareHook,
+  raidDeviceHook,
+  lldpBasicHook,
+  localLinkConnectionHook,
+  physnetCidrMapHook,
+  acceleratorsHook,
+  exampleHook,
 ];
 
 export function hookRegistry(extra: readonly ProcessingHook[] = []): Map<string, ProcessingHook> {

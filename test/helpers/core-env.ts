@@ -61,6 +61,8 @@ export function coreEnv(
     power?: PowerControl;
     /** Enables one-time callback tokens with these settings. */
     tokens?: Partial<CallbackTokenSettings>;
+    /** Pacing sleep; receives the env's FakeClock (e.g. advance it instead of waiting). */
+    sleep?: (ms: number, clock: FakeClock) => Promise<void>;
   } = {},
 ) {
   const store = new MemoryStateStore();
@@ -99,6 +101,7 @@ export function coreEnv(
     settings: { ...defaultSettings, ...overrides.settings },
     power: overrides.power ?? null,
     callbackAuth: tokens,
+    ...(overrides.sleep ? { sleep: (ms: number) => overrides.sleep!(ms, clock) } : {}),
     onFilterChange: () => {
       filterChanges += 1;
     },

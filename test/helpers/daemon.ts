@@ -41,14 +41,17 @@ export async function startDaemon(
     stateDir?: string;
     command?: string[];
     env?: Record<string, string>;
-    /** Run under `ip netns exec NETNS` (readiness is then probed with curl inside it). */
+    /** Run under `ip netns exec NETNS` (`ip netns exec` execs node, so child.pid stays the daemon's);
+     *  readiness is then probed with curl inside the namespace. */
     netns?: string;
-    /** listen_address (default 127.0.0.1); with `netns`, an address inside that namespace. */
+    /** listen_address and URL host (default 127.0.0.1); with `netns`, an address inside it. */
     listenAddress?: string;
+    /** Same as listenAddress (kept for tests that say host). */
+    host?: string;
   } = {},
 ): Promise<DaemonHandle> {
   const port = await freePort();
-  const host = options.listenAddress ?? '127.0.0.1';
+  const host = options.listenAddress ?? options.host ?? '127.0.0.1';
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'inspectord-test-')));
   const merged: Record<string, Record<string, string | number | boolean>> = {
     ...sections,

@@ -6,6 +6,7 @@ import { CliFailure, EXIT, parseBoolFlag, usageError } from '../failure.js';
 import { nodesFromCsv } from '../node-csv.js';
 import { printJson, renderObject, renderTable } from '../output.js';
 import { readInputFile } from './introspection.js';
+import { addPowerCommands } from './power.js';
 
 /** `k=v` as the Ironic client reads it: the value is JSON when it parses (4096, true), else a string. */
 export function parseKeyValue(option: string, text: string): [string, unknown] {
@@ -67,6 +68,30 @@ export function nodeBodyFromArgs(a: Args): Record<string, unknown> {
   const macs = strings(a.mac);
   if (macs.length > 0) body.ports = macs.map((address) => ({ address }));
   return body;
+}
+
+/** `node drift NODE`: every node.drift event, one block per re-introspection. */
+async function showDrift(ctx: CommandContext, node: string): Promise<number> {
+  const answer = await ctx.client().json<{ events: Array<Record<string, unknown>> }>('GET', '/v1/events', {
+    query: { node, type: 'node.drift' },
+  });
+  if (ctx.format === 'json') {
+    printJson(ctx.io, answer);
+    return EXIT.ok;
+  }
+  if (answer.events.length === 0) {
+    ctx.io.stdout.write(`no hardware drift recorded for node ${node}\n`);
+    return EXIT.ok;
+  }
+  const rows: unknown[][] = [];
+  for (const event of answer.events) {
+    const changes = ((event.data as Record<string, unknown> | undefined)?.changes ?? []) as Array<
+      Record<string, unknown>
+    >;
+    changes.forEach((c, i) => rows.push([i === 0 ? event.ts : '', c.area, c.change, c.message]));
+  }
+  ctx.io.stdout.write(renderTable(['Introspected at', 'Area', 'Change', 'Detail'], rows));
+  return EXIT.ok;
 }
 
 export interface PatchOp {
@@ -236,7 +261,7 @@ function nodeOptions(b: Argv, forSet: boolean): Argv {
 
 export function registerNodeCommands(y: Argv, select: Select): Argv {
   return y.command('node', 'The node inventory (BMCs and MACs of the machines to introspect)', (b) =>
-    b
+    addPowerCommands(b, select)
       .command(
         'add',
         'Enrol a node',
@@ -307,6 +332,12 @@ export function registerNodeCommands(y: Argv, select: Select): Argv {
         (c) => c.positional('file', { type: 'string', demandOption: true }),
         (a) => select((ctx) => importNodes(ctx, String(a.file))),
       )
+      .command(
+        'drift <node>',
+        'Hardware changes found when the node was introspected again (node.drift events)',
+        (c) => c.positional('node', { type: 'string', demandOption: true }),
+        (a) => select((ctx) => showDrift(ctx, String(a.node))),
+      )
       .command('port', 'Ports (MAC addresses) of a node', (c) =>
         c
           .command(
@@ -343,6 +374,9 @@ export function registerNodeCommands(y: Argv, select: Select): Argv {
           )
           .demandCommand(1, 'give a port subcommand: list or add'),
       )
-      .demandCommand(1, 'give a node subcommand: add, list, show, set, unset, delete, import or port'),
+      .demandCommand(
+        1,
+        'give a node subcommand: add, list, show, set, unset, delete, import, port, drift, power, bootdev or rotate-credentials',
+      ),
   );
 }

@@ -6,6 +6,12 @@ import { seg, type CommandContext, type Select } from '../context.js';
 import { EXIT, usageError } from '../failure.js';
 import { printJson, renderObject, renderTable } from '../output.js';
 import { readInputFile } from './introspection.js';
+import { applyRules, testRules } from './rule-replay.js';
+
+function nodeOption(value: unknown): string[] {
+  if (value === undefined) return [];
+  return (Array.isArray(value) ? value : [value]).map(String);
+}
 
 /** The rules in a file: one rule object or a list of them. YAML is a superset of JSON. */
 export function parseRulesFile(text: string, file: string): Record<string, unknown>[] {
@@ -104,6 +110,21 @@ export function registerRuleCommands(y: Argv, select: Select): Argv {
             return EXIT.ok;
           }),
       )
-      .demandCommand(1, 'give a rule subcommand: import, list, show, delete or purge'),
+      .command(
+        'test <file>',
+        'Dry-run the rule(s) of a JSON or YAML file on stored data: matches and diff per node, nothing changes',
+        (c) =>
+          c
+            .positional('file', { type: 'string', demandOption: true })
+            .option('node', { type: 'string', array: true, describe: 'only this node (repeatable)' }),
+        (a) => select((ctx) => testRules(ctx, String(a.file), nodeOption(a.node))),
+      )
+      .command(
+        'apply',
+        'Re-run the stored rules (not the hooks) on stored data and store the changes',
+        (c) => c.option('node', { type: 'string', array: true, describe: 'only this node (repeatable)' }),
+        (a) => select((ctx) => applyRules(ctx, nodeOption(a.node))),
+      )
+      .demandCommand(1, 'give a rule subcommand: import, list, show, delete, purge, test or apply'),
   );
 }

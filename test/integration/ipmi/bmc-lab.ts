@@ -12,6 +12,10 @@ export interface BmcLab {
   address: string;
   port: number;
   dir: string;
+  /** The BMC's namespace (other peers, e.g. a daemon, may run in it). */
+  ns: Netns;
+  /** The root-namespace end of the veth pair. */
+  hostAddress: string;
   ipmitool(args: string[], creds?: { username: string; password: string }): Promise<string>;
   chassisCalls(): Promise<string[]>;
   destroy(): Promise<void>;
@@ -145,6 +149,8 @@ export async function startBmcLab(): Promise<BmcLab> {
       address: bmcAddr,
       port,
       dir,
+      ns,
+      hostAddress: hostAddr,
       ipmitool,
       chassisCalls: async () =>
         (await readFile(join(dir, 'chassis.log'), 'utf8').catch(() => '')).split('\n').filter(Boolean),

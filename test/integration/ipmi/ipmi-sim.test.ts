@@ -126,7 +126,7 @@ test.serial(
     const error = await t.throwsAsync(h.power.validate(first.target));
     t.is((error as { code?: string }).code, 'ERR_IPMI_AUTH');
 
-    const creds = h.events.filter((e) => e.type === 'ipmi.credentials');
+    const creds = h.events.filter((e) => e.type === 'ipmi.credentials.set');
     t.is(creds.length, 2);
     const dump = JSON.stringify(h.events);
     t.false(dump.includes(first.target.password));

@@ -128,7 +128,7 @@ test('rotation picks the first empty slot, never uid 1 or the current user, and 
   t.like(bmc.users[3], { name: 'inspector', enabled: true, access: 4 });
   t.like(bmc.users[2], { name: 'admin', password: 'password' });
   t.like(h.events.at(-1), {
-    type: 'ipmi.credentials',
+    type: 'ipmi.credentials.set',
     node: 'n1',
     data: { uid: 3, newUsername: 'inspector', channel: 1 },
   });
@@ -187,4 +187,49 @@ test('verifyCredentials tries the given number of times, then ERR_IPMI_CREDENTIA
   t.is((error as AppError).code, 'ERR_IPMI_CREDENTIALS_UNVERIFIED');
   t.regex((error as Error).message, /after 10 logins/);
   await h.credentials.verifyCredentials(admin, { tries: 1, intervalMs: 0 });
+});
+
+test('an operator password of up to 16 bytes is set once in the 16-byte form', async (t) => {
+  const bmc = fakeBmc(base(), { keeps16: true });
+  const r = await make(bmc).credentials.rotate(admin, { password: 'Chosen123' });
+  t.is(r.passwordForm, 16);
+  t.is(r.target.password, 'Chosen123');
+  t.is(bmc.users[3]!.password, 'Chosen123');
+});
+
+test('an operator password of 17-20 bytes that the BMC cuts to 16 fails clearly and is not kept', async (t) => {
+  const bmc = fakeBmc(base(), { keeps16: true });
+  const h = make(bmc);
+  const error = await t.throwsAsync(h.credentials.rotate(admin, { password: 'A'.repeat(18) }));
+  t.is((error as AppError).code, 'ERR_IPMI_CREDENTIALS_UNVERIFIED');
+  t.regex((error as Error).message, /at most 16 characters/);
+  t.false(bmc.users[3]!.enabled);
+});
+
+test('an empty or over-long operator password is refused before any BMC command', async (t) => {
+  const bmc = fakeBmc(base());
+  for (const password of ['', 'x'.repeat(21)]) {
+    const error = await t.throwsAsync(make(bmc).credentials.rotate(admin, { password }));
+    t.is((error as AppError).code, 'ERR_IPMI_NO_CREDENTIALS');
+  }
+  t.deepEqual(bmc.calls, []);
+});
+
+test('disableUser disables the named slot in a session of the new user', async (t) => {
+  const users = base();
+  users[3] = { name: 'inspector', password: 'newpw', enabled: true };
+  const bmc = fakeBmc(users);
+  const h = make(bmc);
+  const uid = await h.credentials.disableUser(
+    { ...admin, username: 'inspector', password: 'newpw' },
+    'admin',
+  );
+  t.is(uid, 2);
+  t.false(users[2]!.enabled);
+  t.like(h.events.at(-1), { type: 'ipmi.credentials.disabled', data: { uid: 2, disabledUsername: 'admin' } });
+});
+
+test('disableUser refuses to disable the session user itself', async (t) => {
+  const h = make(fakeBmc(base()));
+  await t.throwsAsync(h.credentials.disableUser(admin, 'admin'), { message: /session's own user/ });
 });
