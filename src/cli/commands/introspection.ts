@@ -157,7 +157,28 @@ export async function introspect(ctx: CommandContext, args: IntrospectArgs): Pro
     }
   }
   if (!args.wait || started.length === 0) return failed ? EXIT.api : EXIT.ok;
+  return introspectWait(ctx, started, failed, args);
+}
 
+/** `wait NODE…`: follow introspections started elsewhere (e.g. a manual power-on) to the end. */
+export async function waitFor(
+  ctx: CommandContext,
+  args: { nodes: string[]; timeoutS?: number; pollIntervalS: number },
+): Promise<number> {
+  const client = ctx.client();
+  const watched: Watched[] = [];
+  for (const node of args.nodes) {
+    watched.push({ node, seq: await lastEventSeq(client, node), state: undefined });
+  }
+  return introspectWait(ctx, watched, false, args);
+}
+
+async function introspectWait(
+  ctx: CommandContext,
+  started: Watched[],
+  failed: boolean,
+  args: { timeoutS?: number; pollIntervalS: number },
+): Promise<number> {
   const result = await waitForNodes(ctx, started, {
     intervalMs: args.pollIntervalS * 1000,
     timeoutMs: args.timeoutS === undefined ? undefined : args.timeoutS * 1000,
@@ -306,6 +327,30 @@ export function registerIntrospectionCommands(y: Argv, select: Select): Argv {
               ? { newIpmiPassword: String(a['new-ipmi-password']) }
               : {}),
             wait: a.wait === true,
+            ...(timeoutS !== undefined ? { timeoutS } : {}),
+            pollIntervalS,
+          }),
+        );
+      },
+    )
+    .command(
+      'wait <nodes..>',
+      'Wait for introspections that are already running, showing their timeline as it happens',
+      (b) =>
+        b
+          .positional('nodes', { type: 'string', array: true, demandOption: true })
+          .option('timeout', { type: 'number', describe: 'give up after S seconds (exit 124)' })
+          .option('poll-interval', { type: 'number', default: 2, describe: 'seconds between polls' })
+          .example('$0 wait node-1', 'after starting with --manage-boot false and powering on by hand'),
+      (a) => {
+        const pollIntervalS = Number(a['poll-interval']);
+        if (!(pollIntervalS > 0)) throw usageError('--poll-interval must be a positive number of seconds');
+        const timeoutS = a.timeout === undefined ? undefined : Number(a.timeout);
+        if (timeoutS !== undefined && !(timeoutS > 0))
+          throw usageError('--timeout must be a positive number of seconds');
+        select((ctx) =>
+          waitFor(ctx, {
+            nodes: (a.nodes as string[]).map(String),
             ...(timeoutS !== undefined ? { timeoutS } : {}),
             pollIntervalS,
           }),

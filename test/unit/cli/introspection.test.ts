@@ -477,3 +477,13 @@ test('data save of a node without data exits 1', async (t) => {
   t.is(r.code, 1);
   t.is(r.stderr, 'error: No data for node node-1\n');
 });
+
+test('wait follows an introspection started elsewhere without starting one; exit 1 on error', async (t) => {
+  const fake = await waitingApi({ state: 'error', error: 'Timeout' });
+  t.teardown(() => fake.stop());
+  const r = await cli(['wait', 'node-1', '--poll-interval', '0.01', '--url', fake.url]);
+  t.is(r.code, 1);
+  t.false(fake.lines().some((line) => line.startsWith('POST')));
+  t.regex(r.stdout, /callback\.received 52:54:00:00:00:01 ramdisk data received/);
+  t.regex(r.stdout, /node-1: finished with error: Timeout/);
+});
