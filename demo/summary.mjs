@@ -35,11 +35,17 @@ console.log(`Node ${node.name ?? ''} ${node.uuid}`);
 console.log(`  introspection: ${status.state}${status.error ? ` — ${status.error}` : ''}`);
 console.log(`  properties:    ${JSON.stringify(node.properties ?? {})}`);
 if (data) {
-  console.log(`  system:        ${sys.manufacturer ?? '?'} ${sys.product_name ?? '?'}, serial ${sys.serial_number ?? '?'}`);
-  console.log(`  cpu:           ${inv.cpu?.count ?? '?'} × ${inv.cpu?.model_name ?? '?'} (${inv.cpu?.architecture ?? '?'})`);
+  console.log(
+    `  system:        ${sys.manufacturer ?? '?'} ${sys.product_name ?? '?'}, serial ${sys.serial_number ?? '?'}`,
+  );
+  console.log(
+    `  cpu:           ${inv.cpu?.count ?? '?'} × ${inv.cpu?.model_name ?? '?'} (${inv.cpu?.architecture ?? '?'})`,
+  );
   console.log(`  memory:        ${inv.memory?.physical_mb ?? '?'} MiB`);
   for (const d of inv.disks ?? []) {
-    console.log(`  disk:          ${d.name} ${gib(d.size)} ${d.model ?? ''} serial ${d.serial ?? '?'}${d.rotational ? ' (rotational)' : ''}`);
+    console.log(
+      `  disk:          ${d.name} ${gib(d.size)} ${d.model ?? ''} serial ${d.serial ?? '?'}${d.rotational ? ' (rotational)' : ''}`,
+    );
   }
   for (const i of inv.interfaces ?? []) {
     console.log(`  nic:           ${i.name} ${i.mac_address} ${i.ipv4_address ?? ''} ${i.driver ?? ''}`);

@@ -88,7 +88,26 @@ always_store_ramdisk_logs = true
 [discovery]
 enabled = $([ "$MODE" = discovery ] && echo true || echo false)
 
-@NETBOOT_SECTIONS@
+[ipmi]
+enabled = true
+
+[dhcp]
+enabled = true
+interface_address = $DEMO_SERVER_IP
+subnet = 198.18.0.0/$DEMO_PREFIX
+range_start = $DEMO_POOL_START
+range_end = $DEMO_POOL_END
+
+[tftp]
+enabled = true
+root = $BOOT_DIR
+
+[http_boot]
+enabled = true
+
+[pxe_filter]
+driver = nftables
+interface = $DEMO_BR
 CONF
 chmod 0600 "$CONF"
 demo_ns node "$ROOT/dist/src/main.js" serve --config "$CONF" >"$DEMO_RUN/inspectord.log" 2>&1 &
