@@ -437,7 +437,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     windows: introspection,
     discovery: () => store.doc.settings.discovery,
     // One-time callback token on the kernel command line of each rendered boot config (ADR 0008).
-    tokenFor: (node, mac) => (node ? callbackTokens.mint(node.uuid, mac) : undefined),
+    tokenFor: (node, mac) =>
+      node ? callbackTokens.mint(node.uuid, mac) : callbackTokens.mintForMacless(mac),
   });
   const boot = netboot;
   nodes.onChange(() => void boot.policyChanged());

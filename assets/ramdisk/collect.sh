@@ -273,6 +273,7 @@ bmc_probe() {
     echo "collect: BMC on channel $ch: $ip $mac" >&2
     break
   done
+  [ "$BMC_IP" = 0.0.0.0 ] && echo "collect: no BMC LAN channel answered 'ipmitool lan print' with an address" >&2
   out=$(timeout 10 ipmitool lan6 print "${BMC_CHANNEL:-1}" 2>/dev/null) || return 0
   ip=$(echo "$out" | awk '/Address:/ && $NF ~ /:/ && $NF !~ /^fe80/ && $NF != "::/0" { print $NF; exit }')
   [ -n "$ip" ] && BMC_V6=$ip

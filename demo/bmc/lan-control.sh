@@ -1,7 +1,7 @@
 #!/bin/sh
 # ipmi_sim lan_config_program: the BMC's LAN settings as `lan print` (and the ramdisk) report them.
-op=$2
-shift 2
+op=$1
+shift 1
 case "$op" in
   get)
     for p in "$@"; do

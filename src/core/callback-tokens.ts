@@ -32,7 +32,9 @@ export interface CallbackTokenDeps {
 
 /** What a callback is allowed to do, decided before any processing. */
 export type CallbackGrant =
-  { kind: 'open' } | { kind: 'token'; node: string; startedAt: string } | { kind: 'discovery' };
+  | { kind: 'open' }
+  | { kind: 'token'; digest: string; candidates: Array<{ node: string; startedAt: string }> }
+  | { kind: 'discovery' };
 
 /** Upper bound of live tokens per introspection: each re-render (a PXE retry) adds one. */
 const MAX_TOKENS_PER_RUN = 8;
@@ -95,6 +97,34 @@ export class CallbackTokens {
     return token;
   }
 
+  /**
+   * A token for a MAC no node owns, rendered while nodes enrolled by BMC address only (no known
+   * MAC) are waiting: the boot config cannot tell which of them is booting, so the token is valid
+   * for any of them until one uses it (then it is removed from the others).
+   */
+  mintForMacless(mac?: string): string | undefined {
+    if (this.deps.settings.mode === 'none') return undefined;
+    const waiting = this.deps.store.doc.introspections.filter(
+      (r) => r.finished_at === null && ACCEPTING_STATES.includes(r.state) && r.attributes.mac.length === 0,
+    );
+    if (waiting.length === 0) return undefined;
+    const token = (this.deps.random ?? (() => randomBytes(24)))().toString('base64url');
+    const d = digest(token);
+    for (const record of waiting) {
+      record.callback_tokens = [...storedDigests(record), d].slice(-MAX_TOKENS_PER_RUN);
+    }
+    this.deps.events.emit({
+      type: 'callback.token_minted',
+      ...(mac ? { mac } : {}),
+      message: `one-time callback token issued for an unknown MAC while ${waiting.length} node(s) with no known MAC are under introspection`,
+      data: { nodes: waiting.map((r) => r.uuid) },
+    });
+    this.deps.store.changed({ durable: true }).catch((error: unknown) => {
+      this.deps.log.error({ err: String(error) }, 'could not persist a callback token');
+    });
+    return token;
+  }
+
   /** First gate, before any hook runs: is this credential acceptable at all? */
   precheck(token: string | undefined, context: { mac?: string } = {}): CallbackGrant {
     const mode = this.deps.settings.mode;
@@ -119,9 +149,23 @@ export class CallbackTokens {
       return { kind: 'discovery' };
     }
     const wanted = digest(token);
-    const record = this.deps.store.doc.introspections.find((r) =>
+    const holders = this.deps.store.doc.introspections.filter((r) =>
       storedDigests(r).some((d) => sameDigest(d, wanted)),
     );
+    const timeoutMs = this.deps.settings.timeout * 1000;
+    const open = (r: IntrospectionRecord): boolean =>
+      r.finished_at === null &&
+      ACCEPTING_STATES.includes(r.state) &&
+      !(timeoutMs > 0 && Date.parse(`${r.started_at}Z`) + timeoutMs < this.deps.clock.now());
+    const usable = holders.filter(open);
+    if (usable.length > 0) {
+      return {
+        kind: 'token',
+        digest: wanted,
+        candidates: usable.map((r) => ({ node: r.uuid, startedAt: r.started_at })),
+      };
+    }
+    const record = holders[0];
     if (!record) {
       throw this.refuse(
         'ERR_CALLBACK_TOKEN_INVALID',
@@ -137,15 +181,11 @@ export class CallbackTokens {
         { ...context, node },
       );
     }
-    const timeoutMs = this.deps.settings.timeout * 1000;
-    if (timeoutMs > 0 && Date.parse(`${record.started_at}Z`) + timeoutMs < this.deps.clock.now()) {
-      throw this.refuse(
-        'ERR_CALLBACK_TOKEN_INVALID',
-        `Callback token refused: expired with the introspection window of node ${node}`,
-        { ...context, node },
-      );
-    }
-    return { kind: 'token', node, startedAt: record.started_at };
+    throw this.refuse(
+      'ERR_CALLBACK_TOKEN_INVALID',
+      `Callback token refused: expired with the introspection window of node ${node}`,
+      { ...context, node },
+    );
   }
 
   /**
@@ -162,20 +202,27 @@ export class CallbackTokens {
         { ...context, node: uuid },
       );
     }
-    if (uuid !== grant.node) {
+    const owners = grant.candidates.map((c) => c.node).join(', ');
+    const candidate = grant.candidates.find((c) => c.node === uuid);
+    if (uuid === null || !candidate) {
       throw this.refuse(
         'ERR_CALLBACK_TOKEN_INVALID',
-        `Callback token refused: it belongs to node ${grant.node}, but the data is from ${uuid === null ? 'an unknown machine' : `node ${uuid}`}`,
-        { ...context, node: grant.node },
+        `Callback token refused: it belongs to node ${owners}, but the data is from ${uuid === null ? 'an unknown machine' : `node ${uuid}`}`,
+        { ...context, node: grant.candidates[0]!.node },
       );
     }
     const record = this.current(uuid);
-    if (!record || record.started_at !== grant.startedAt) {
+    if (!record || record.started_at !== candidate.startedAt) {
       throw this.refuse(
         'ERR_CALLBACK_TOKEN_INVALID',
         `Callback token refused: superseded by a newer introspection of node ${uuid}`,
         { ...context, node: uuid },
       );
+    }
+    // Single use across every node it was issued for: the others lose it now.
+    for (const other of this.deps.store.doc.introspections) {
+      if (other.uuid === uuid || !other.callback_tokens) continue;
+      other.callback_tokens = other.callback_tokens.filter((d) => !sameDigest(d, grant.digest));
     }
   }
 

@@ -156,3 +156,28 @@ test('mode none accepts tokenless callbacks and mints nothing', async (t) => {
   t.is(env.tokens!.mint(a.uuid), undefined);
   t.is((await env.service.continue(ipaInventory(MAC_A))).uuid, a.uuid);
 });
+
+test('nodes enrolled by BMC address only: a token for an unknown MAC serves whichever boots, once', async (t) => {
+  const env = coreEnv({ tokens: { mode: 'token' } });
+  const x = await env.nodes.create({ name: 'x', driver_info: { ipmi_address: '198.18.1.1' } });
+  const y = await env.nodes.create({ name: 'y', driver_info: { ipmi_address: '198.18.1.2' } });
+  await env.service.start(x.uuid, { manageBoot: false });
+  await env.service.start(y.uuid, { manageBoot: false });
+  const token = env.tokens!.mintForMacless(MAC_A)!;
+  t.truthy(token);
+  t.is((await env.service.continue(ipaInventory(MAC_A), { token })).uuid, x.uuid);
+  const forY = ipaInventory(MAC_B);
+  (forY.inventory as Record<string, unknown>).bmc_address = '198.18.1.2';
+  await refused(
+    t,
+    env.service.continue(forY, { token }),
+    'ERR_CALLBACK_TOKEN_INVALID',
+    /already used|unknown/,
+  );
+  t.is(env.service.status(y.uuid).state, 'waiting');
+});
+
+test('no token is minted for an unknown MAC when every waiting node has a known MAC', async (t) => {
+  const { tokens } = await twoNodesUnderIntrospection();
+  t.is(tokens.mintForMacless('52:54:00:00:00:99'), undefined);
+});
