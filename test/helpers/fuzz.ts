@@ -142,7 +142,8 @@ export function mutateBytes(
         break;
       }
       case 9: // 16-bit boundary word (length/block/sequence fields)
-        if (buf.length >= 2) buf.writeUInt16BE(rng.pick([0, 1, 0x7fff, 0x8000, 0xfffe, 0xffff]), at % (buf.length - 1));
+        if (buf.length >= 2)
+          buf.writeUInt16BE(rng.pick([0, 1, 0x7fff, 0x8000, 0xfffe, 0xffff]), at % (buf.length - 1));
         break;
       case 10: {
         // length-field corruption of one TLV record
@@ -234,7 +235,9 @@ export function deepNest(depth: number, kind: 'array' | 'object', leaf: Json = 1
 
 /** Deep nesting as JSON text without building the value (cheap even at 100k levels). */
 export function deepNestText(depth: number, kind: 'array' | 'object'): string {
-  return kind === 'array' ? '['.repeat(depth) + '1' + ']'.repeat(depth) : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
+  return kind === 'array'
+    ? '['.repeat(depth) + '1' + ']'.repeat(depth)
+    : '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
 }
 
 /** Paths to every container and leaf, for choosing a mutation point (bounded walk). */
@@ -244,7 +247,8 @@ function paths(root: Json, limit = 5000): Array<Array<string | number>> {
   while (stack.length && out.length < limit) {
     const [v, p] = stack.pop()!;
     if (p.length > 32) continue; // don't walk into 10k-level nests: their paths cost O(depth²)
-    if (Array.isArray(v)) v.slice(0, 200).forEach((c, i) => (out.push([...p, i]), stack.push([c, [...p, i]])));
+    if (Array.isArray(v))
+      v.slice(0, 200).forEach((c, i) => (out.push([...p, i]), stack.push([c, [...p, i]])));
     else if (v !== null && typeof v === 'object') {
       for (const [k, c] of Object.entries(v).slice(0, 200)) {
         out.push([...p, k]);
@@ -266,8 +270,10 @@ function mutateValue(rng: Rng, v: Json, corpus: readonly Json[]): Json {
   switch (rng.int(16)) {
     case 0:
       return null;
-    case 1: // number ↔ string, bool → string
-      return typeof v === 'number' ? String(v) : typeof v === 'string' && v !== '' ? Number(v) || v.length : String(v);
+    case 1: // number ↔ string, bool → string (containers: String() would recurse through them)
+      if (typeof v === 'number') return String(v);
+      if (typeof v === 'string') return v === '' ? 0 : Number(v) || v.length;
+      return typeof v === 'object' && v !== null ? (Array.isArray(v) ? 'list' : 'dict') : String(v);
     case 2: // wrong container type
       return Array.isArray(v) ? Object.fromEntries(v.map((x, i) => [String(i), x])) : [v];
     case 3:
@@ -278,13 +284,16 @@ function mutateValue(rng: Rng, v: Json, corpus: readonly Json[]): Json {
       return randomString(rng);
     case 6:
       return rng.pick(WEIRD_NUMBERS);
-    case 7: // deep nesting, up to 10k levels
-      return deepNest(rng.pick([10, 100, 1000, 10_000]), rng.chance(0.5) ? 'array' : 'object', v);
+    case 7: // deep nesting, up to 10k levels (around the API's 1,000-level bound too)
+      return deepNest(rng.pick([10, 100, 990, 1001, 10_000]), rng.chance(0.5) ? 'array' : 'object', v);
     case 8: {
-      // huge array of copies of this value (or of small junk)
-      const n = rng.pick([1000, 10_000, 100_000]);
-      const item = typeof v === 'object' && v !== null && rng.chance(0.5) ? v : rng.int(10);
-      return new Array<Json>(n).fill(item);
+      // Huge array: of scalars, or of separate copies of this value when it is small (copies of a
+      // big subtree would make the fuzzer, not the target, the bottleneck; shared references would
+      // let a later mutation grow all of them at once).
+      if (toJsonText(v).length <= 256 && typeof v === 'object' && v !== null && rng.chance(0.5)) {
+        return Array.from({ length: rng.pick([1000, 10_000]) }, () => structuredClone(v));
+      }
+      return new Array<Json>(rng.pick([1000, 10_000, 100_000])).fill(rng.pick([0, 'x', null, true]));
     }
     case 9: // huge string
       return 'x'.repeat(rng.pick([1000, 100_000, 1_000_000]));
@@ -307,7 +316,8 @@ function mutateValue(rng: Rng, v: Json, corpus: readonly Json[]): Json {
       return Array.isArray(v) ? [] : typeof v === 'object' && v !== null ? {} : '';
     case 13: // drop array items or object keys
       if (Array.isArray(v)) return v.filter(() => rng.chance(0.5));
-      if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).filter(() => rng.chance(0.5)));
+      if (v !== null && typeof v === 'object')
+        return Object.fromEntries(Object.entries(v).filter(() => rng.chance(0.5)));
       return v;
     case 14: // boolean-looking and numeric-looking strings
       return rng.pick(['true', 'false', 'True', 'yes', '1', '0', '1.5', '-1', ' 42 ']);
@@ -341,7 +351,11 @@ export function mutateJsonText(rng: Rng, text: string): string {
     case 0:
       return text.slice(0, at);
     case 1:
-      return text.slice(0, at) + rng.pick(['\\', '"', '\u0000', '\\u12', ',', '}', ']', ':', 'NaN', '\ufeff']) + text.slice(at);
+      return (
+        text.slice(0, at) +
+        rng.pick(['\\', '"', '\u0000', '\\u12', ',', '}', ']', ':', 'NaN', '\ufeff']) +
+        text.slice(at)
+      );
     case 2:
       return text.replace(/^\{/, '{"__proto__":{"polluted":1},"constructor":{"prototype":{"x":1}},');
     case 3:
@@ -351,7 +365,9 @@ export function mutateJsonText(rng: Rng, text: string): string {
     case 5:
       return deepNestText(rng.pick([1000, 10_000, 100_000]), rng.chance(0.5) ? 'array' : 'object');
     default:
-      return rng.chance(0.5) ? '' : rng.pick(['null', '[]', '"x"', '1', 'true', '{}', '{"a":}', '\u00ff\u00fe']);
+      return rng.chance(0.5)
+        ? ''
+        : rng.pick(['null', '[]', '"x"', '1', 'true', '{}', '{"a":}', '\u00ff\u00fe']);
   }
 }
 
@@ -451,14 +467,18 @@ export async function fuzzLoop(
       verdict = await one(rng, i);
     } catch (error) {
       const e = error as Error;
-      throw new FuzzFailure(`${target}: input threw ${e.name}: ${e.message}\nreplay: ${replay}\n${e.stack ?? ''}`);
+      throw new FuzzFailure(
+        `${target}: input threw ${e.name}: ${e.message}\nreplay: ${replay}\n${e.stack ?? ''}`,
+      );
     }
     const took = performance.now() - t0;
     // The time bound is per case; a sequence of n inputs gets n times the bound.
     const allowed = budget.inputMs * (typeof verdict === 'string' ? 1 : Math.max(1, verdict.inputs));
     if (took > stats.slowestMs) stats.slowestMs = took;
     if (took > allowed) {
-      throw new FuzzFailure(`${target}: one case took ${took.toFixed(0)} ms > ${allowed} ms\nreplay: ${replay}`);
+      throw new FuzzFailure(
+        `${target}: one case took ${took.toFixed(0)} ms > ${allowed} ms\nreplay: ${replay}`,
+      );
     }
     stats.cases += 1;
     if (typeof verdict === 'string') {

@@ -31,7 +31,15 @@ import {
 } from '../../../src/dhcp/packet.js';
 import { classifyClient, defaultBootFiles, selectBootFile } from '../../../src/dhcp/pxe.js';
 import { DhcpResponder, type DecideFn, type ResponderOptions } from '../../../src/dhcp/responder.js';
-import { check, dhcpOptionLayout, fuzzBudget, fuzzLoop, mutateBytes, randomBuffer, type Rng } from '../../helpers/fuzz.js';
+import {
+  check,
+  dhcpOptionLayout,
+  fuzzBudget,
+  fuzzLoop,
+  mutateBytes,
+  randomBuffer,
+  type Rng,
+} from '../../helpers/fuzz.js';
 import { fixtureNames, loadHex } from '../dhcp/fixtures.js';
 
 const budget = () => fuzzBudget({ seconds: 3, iterations: 50_000 });
@@ -45,7 +53,13 @@ function corpus(): Buffer[] {
   const synthetic = [
     // RFC 2132 §9.3 option overload: options continue in file and sname.
     (() => {
-      const b = encodeRequest({ ...base, options: [[Opt.MESSAGE_TYPE, optU8(MessageType.DISCOVER)], [Opt.OVERLOAD, optU8(3)]] });
+      const b = encodeRequest({
+        ...base,
+        options: [
+          [Opt.MESSAGE_TYPE, optU8(MessageType.DISCOVER)],
+          [Opt.OVERLOAD, optU8(3)],
+        ],
+      });
       b.set([Opt.CLIENT_ARCH, 2, 0, 7, 255], 108);
       b.set([Opt.USER_CLASS, 4, 105, 80, 88, 69, 255], 44);
       return b;
@@ -58,7 +72,13 @@ function corpus(): Buffer[] {
         [Opt.MESSAGE_TYPE, optU8(MessageType.REQUEST)],
         [Opt.REQUESTED_IP, optIp('198.19.1.3')],
         [Opt.SERVER_ID, optIp('198.18.0.1')],
-        [Opt.RELAY_AGENT_INFO, optSub([[1, optString('eth0')], [2, optString('sw1')]])],
+        [
+          Opt.RELAY_AGENT_INFO,
+          optSub([
+            [1, optString('eth0')],
+            [2, optString('sw1')],
+          ]),
+        ],
         [Opt.USER_CLASS, Buffer.alloc(300, 0x41)],
         [Opt.MAX_MESSAGE_SIZE, optU16(576)],
       ],
@@ -166,11 +186,26 @@ function decide(rng: Rng): DecideFn {
       case 0:
         return { action: 'ignore', reason: 'fuzz says no' };
       case 1:
-        return { action: 'serve', reservedAddress: rng.pick(['198.18.0.150', '10.0.0.1', 'bogus', '198.19.5.5']) };
+        return {
+          action: 'serve',
+          reservedAddress: rng.pick(['198.18.0.150', '10.0.0.1', 'bogus', '198.19.5.5']),
+        };
       case 2:
-        return { action: 'serve', bootFile: 'x'.repeat(rng.pick([1, 127, 128, 400])), nextServer: '198.18.0.9' };
+        return {
+          action: 'serve',
+          bootFile: 'x'.repeat(rng.pick([1, 127, 128, 400])),
+          nextServer: '198.18.0.9',
+        };
       case 3:
-        return { action: 'serve', extraOptions: [[rng.pick([0, 1, 43, 52, 66, 67, 77, 200, 255]), Buffer.alloc(rng.pick([0, 255, 256, 600]), 0x61)]] };
+        return {
+          action: 'serve',
+          extraOptions: [
+            [
+              rng.pick([0, 1, 43, 52, 66, 67, 77, 200, 255]),
+              Buffer.alloc(rng.pick([0, 255, 256, 600]), 0x61),
+            ],
+          ],
+        };
       default:
         return { action: 'serve' };
     }
@@ -179,57 +214,67 @@ function decide(rng: Rng): DecideFn {
 
 function inSubnet(ip: string, network: string, prefix: number): boolean {
   const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0;
-  return ((ipToInt(ip) & mask) >>> 0) === ((ipToInt(network) & mask) >>> 0);
+  return (ipToInt(ip) & mask) >>> 0 === (ipToInt(network) & mask) >>> 0;
 }
 
-test.serial('the responder never throws and every reply re-decodes as a BOOTREPLY to its request', async (t) => {
-  let replies = 0;
-  const stats = await fuzzLoop(t, 'dhcp.responder', budget(), (rng) => {
-    // One input = a sequence of datagrams through one responder (state within a sequence).
-    let now = 1_000_000;
-    const responder = new DhcpResponder(options(rng), { clock: { now: () => now }, decide: decide(rng) });
-    let rejected = 0;
-    const inputs = 1 + rng.int(40);
-    for (let n = inputs; n > 0; n--) {
-      now += rng.int(40_000);
-      const buf = input(rng);
-      const decoded = decode(buf);
-      const via = { localPort: rng.chance(0.9) ? 67 : 4011, address: rng.pick(['0.0.0.0', '198.18.0.5', '198.19.0.2']), port: 68 };
-      const outcome = responder.handleDatagram(buf, via);
-      check(outcome.stat !== 'error', `internal error caught in the responder: ${outcome.event.message}`);
-      check(decoded.ok === (outcome.stat !== 'malformed'), `malformed iff the decode failed (${outcome.stat})`);
-      if (!decoded.ok) {
-        rejected += 1;
-        check(outcome.reply === undefined, 'no reply to a malformed packet');
-        continue;
-      }
-      if (!outcome.reply) continue;
-      replies += 1;
-      const request = decoded.packet;
-      const reply = decode(outcome.reply.buffer);
-      check(reply.ok, `the reply does not decode: ${reply.ok ? '' : reply.error}`);
-      const p = reply.packet;
-      check(p.op === 2, 'a reply is a BOOTREPLY');
-      check(p.xid === request.xid, 'the reply echoes the xid');
-      check(p.hlen === request.hlen && macOf(p) === macOf(request), 'the reply echoes chaddr');
-      check(outcome.reply.buffer.length >= 300, 'RFC 1542: at least 300 bytes');
-      check(outcome.reply.buffer.length <= 1500 - 28, 'fits one Ethernet frame');
-      const type = getMessageType(p);
-      check(
-        type === MessageType.OFFER || type === MessageType.ACK || type === MessageType.NAK,
-        `reply type ${type}`,
-      );
-      check(getServerId(p) === '198.18.0.1', 'option 54 is our address');
-      if (type !== MessageType.NAK && p.yiaddr !== '0.0.0.0') {
+test.serial(
+  'the responder never throws and every reply re-decodes as a BOOTREPLY to its request',
+  async (t) => {
+    let replies = 0;
+    const stats = await fuzzLoop(t, 'dhcp.responder', budget(), (rng) => {
+      // One input = a sequence of datagrams through one responder (state within a sequence).
+      let now = 1_000_000;
+      const responder = new DhcpResponder(options(rng), { clock: { now: () => now }, decide: decide(rng) });
+      let rejected = 0;
+      const inputs = 1 + rng.int(40);
+      for (let n = inputs; n > 0; n--) {
+        now += rng.int(40_000);
+        const buf = input(rng);
+        const decoded = decode(buf);
+        const via = {
+          localPort: rng.chance(0.9) ? 67 : 4011,
+          address: rng.pick(['0.0.0.0', '198.18.0.5', '198.19.0.2']),
+          port: 68,
+        };
+        const outcome = responder.handleDatagram(buf, via);
+        check(outcome.stat !== 'error', `internal error caught in the responder: ${outcome.event.message}`);
         check(
-          inSubnet(p.yiaddr, '198.18.0.0', 24) || inSubnet(p.yiaddr, '198.19.0.0', 16),
-          `yiaddr ${p.yiaddr} outside every served subnet`,
+          decoded.ok === (outcome.stat !== 'malformed'),
+          `malformed iff the decode failed (${outcome.stat})`,
         );
+        if (!decoded.ok) {
+          rejected += 1;
+          check(outcome.reply === undefined, 'no reply to a malformed packet');
+          continue;
+        }
+        if (!outcome.reply) continue;
+        replies += 1;
+        const request = decoded.packet;
+        const reply = decode(outcome.reply.buffer);
+        check(reply.ok, `the reply does not decode: ${reply.ok ? '' : reply.error}`);
+        const p = reply.packet;
+        check(p.op === 2, 'a reply is a BOOTREPLY');
+        check(p.xid === request.xid, 'the reply echoes the xid');
+        check(p.hlen === request.hlen && macOf(p) === macOf(request), 'the reply echoes chaddr');
+        check(outcome.reply.buffer.length >= 300, 'RFC 1542: at least 300 bytes');
+        check(outcome.reply.buffer.length <= 1500 - 28, 'fits one Ethernet frame');
+        const type = getMessageType(p);
+        check(
+          type === MessageType.OFFER || type === MessageType.ACK || type === MessageType.NAK,
+          `reply type ${type}`,
+        );
+        check(getServerId(p) === '198.18.0.1', 'option 54 is our address');
+        if (type !== MessageType.NAK && p.yiaddr !== '0.0.0.0') {
+          check(
+            inSubnet(p.yiaddr, '198.18.0.0', 24) || inSubnet(p.yiaddr, '198.19.0.0', 16),
+            `yiaddr ${p.yiaddr} outside every served subnet`,
+          );
+        }
       }
-    }
-    return { inputs, rejected };
-  });
-  t.log(`dhcp.responder: ${replies} replies re-decoded`);
-  t.true(replies > 0, 'the fuzz reached replies');
-  t.true(stats.rejected > 0);
-});
+      return { inputs, rejected };
+    });
+    t.log(`dhcp.responder: ${replies} replies re-decoded`);
+    t.true(replies > 0, 'the fuzz reached replies');
+    t.true(stats.rejected > 0);
+  },
+);

@@ -20,10 +20,20 @@ const budget = () => fuzzBudget({ seconds: 3, iterations: 50_000 });
 
 /** Request shapes real clients send (tftp-hpa, iPXE, PXE ROM tsize probe, curl windowsize). */
 const seeds: Buffer[] = [
-  encodeRequest({ op: 'rrq', filename: 'pxelinux.0', mode: 'octet', options: { tsize: '0', blksize: '1408' } }),
+  encodeRequest({
+    op: 'rrq',
+    filename: 'pxelinux.0',
+    mode: 'octet',
+    options: { tsize: '0', blksize: '1408' },
+  }),
   encodeRequest({ op: 'rrq', filename: 'pxelinux.cfg/01-52-54-00-12-34-56', mode: 'octet' }),
   encodeRequest({ op: 'rrq', filename: '/grub/grub.cfg', mode: 'netascii', options: { timeout: '5' } }),
-  encodeRequest({ op: 'rrq', filename: 'x', mode: 'octet', options: { windowsize: '16', blksize: '65464', tsize: '0' } }),
+  encodeRequest({
+    op: 'rrq',
+    filename: 'x',
+    mode: 'octet',
+    options: { windowsize: '16', blksize: '65464', tsize: '0' },
+  }),
   encodeRequest({ op: 'wrq', filename: 'upload', mode: 'octet' }),
   Buffer.from('\0\x01..\\..\\etc\\passwd\0OCTET\0BLKSIZE\x0099999999999\0', 'latin1'),
   encodeAck(0),
@@ -66,7 +76,10 @@ test.serial('decode never throws and a decoded packet re-encodes to the same pac
     if (again) {
       const d2 = decodePacket(again);
       check(d2.ok, `re-encoded ${d.packet.op} does not decode`);
-      check(JSON.stringify(d2.packet) === JSON.stringify(d.packet), `${d.packet.op} changed over encode/decode`);
+      check(
+        JSON.stringify(d2.packet) === JSON.stringify(d.packet),
+        `${d.packet.op} changed over encode/decode`,
+      );
     }
     return 'accepted';
   });
@@ -91,8 +104,10 @@ function checkStep(tr: ReadTransfer, step: Step, doneBefore: boolean): void {
       if (d.packet.op === 'oack') {
         for (const [k, v] of Object.entries(d.packet.options)) {
           check(/^\d+$/.test(v), `OACK ${k}=${v} is not a number`);
-          if (k === 'blksize') check(Number(v) >= 8 && Number(v) <= defaultLimits.maxBlksize, `OACK blksize ${v}`);
-          if (k === 'windowsize') check(Number(v) >= 1 && Number(v) <= defaultLimits.maxWindowsize, `OACK windowsize ${v}`);
+          if (k === 'blksize')
+            check(Number(v) >= 8 && Number(v) <= defaultLimits.maxBlksize, `OACK blksize ${v}`);
+          if (k === 'windowsize')
+            check(Number(v) >= 1 && Number(v) <= defaultLimits.maxWindowsize, `OACK windowsize ${v}`);
           if (k === 'timeout') check(Number(v) >= 1 && Number(v) <= 255, `OACK timeout ${v}`);
           if (k === 'tsize') check(Number(v) === tr.size, 'OACK tsize is the file size');
         }
@@ -142,7 +157,22 @@ function options(rng: Rng): Record<string, string> {
   }
   const out: Record<string, string> = {};
   const edge = (values: string[]) => rng.pick(values);
-  if (rng.chance(0.6)) out.blksize = edge(['0', '7', '8', '512', '1408', '1468', '1469', '65464', '65465', '-1', '1e3', ' 512', '99999999999']);
+  if (rng.chance(0.6))
+    out.blksize = edge([
+      '0',
+      '7',
+      '8',
+      '512',
+      '1408',
+      '1468',
+      '1469',
+      '65464',
+      '65465',
+      '-1',
+      '1e3',
+      ' 512',
+      '99999999999',
+    ]);
   if (rng.chance(0.5)) out.windowsize = edge(['0', '1', '2', '16', '64', '65', '65535', '65536', 'x']);
   if (rng.chance(0.4)) out.tsize = edge(['0', '1', '', '00']);
   if (rng.chance(0.3)) out.timeout = edge(['0', '1', '255', '256', '3.5']);
@@ -153,7 +183,9 @@ test.serial('the transfer engine survives random packets and timeouts and still 
   let completed = 0;
   const stats = await fuzzLoop(t, 'tftp.transfer', budget(), (rng) => {
     // Sizes around block boundaries, and sometimes past the 16-bit block-number roll-over.
-    const size = rng.chance(0.02) ? rng.range(65536 * 8, 65540 * 8) : rng.pick([0, 1, 511, 512, 513, rng.int(100_000)]);
+    const size = rng.chance(0.02)
+      ? rng.range(65536 * 8, 65540 * 8)
+      : rng.pick([0, 1, 511, 512, 513, rng.int(100_000)]);
     const tr = new ReadTransfer(options(rng), size);
     let now = rng.int(1000);
     let step = tr.start(now);
@@ -168,7 +200,9 @@ test.serial('the transfer engine survives random packets and timeouts and still 
       } else {
         inputs += 1;
         // Mostly ACKs near the window (duplicates, gaps, stale, wrapped), sometimes any datagram.
-        const buf = rng.chance(0.7) ? encodeAck(rng.int(tr.totalBlocks + 3) + rng.pick([0, 0, 65536, -1])) : input(rng);
+        const buf = rng.chance(0.7)
+          ? encodeAck(rng.int(tr.totalBlocks + 3) + rng.pick([0, 0, 65536, -1]))
+          : input(rng);
         const d = decodePacket(buf);
         if (!d.ok) {
           rejected += 1;
@@ -184,7 +218,10 @@ test.serial('the transfer engine survives random packets and timeouts and still 
       // Past the idle limit the engine rightly gives up; otherwise the client must get the file.
       if (resume.done?.outcome === 'timeout') return { inputs, rejected };
       const end = driveToEnd(tr, resume, now + 1);
-      check(end.outcome === 'complete', `a behaving client did not complete the transfer (${end.outcome ?? 'no end'} after ${end.steps} steps)`);
+      check(
+        end.outcome === 'complete',
+        `a behaving client did not complete the transfer (${end.outcome ?? 'no end'} after ${end.steps} steps)`,
+      );
       check(tr.bytesAcked === size, 'all bytes acknowledged');
       completed += 1;
     }
