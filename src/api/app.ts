@@ -2,8 +2,9 @@
 // extensions. Cross-cutting behaviour lives here: version headers on every response, version
 // negotiation, auth, body parsing (malformed JSON → 400), errors as {"error":{"message"}}.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { AppError, isAppError } from '../core/errors.js';
+import { isAppError } from '../core/errors.js';
 import type { LogLike } from '../core/log.js';
+import { parseJsonBody } from './json-body.js';
 import { registerRootRoutes } from './routes/root.js';
 import { registerIntrospectionRoutes } from './routes/introspection.js';
 import { registerContinueRoute } from './routes/continue.js';
@@ -57,23 +58,21 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions): Promise<Fa
     bodyLimit: options.bodyLimit,
     // Ironic node names may contain dots and tildes; keep route params raw.
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 512 },
+    // Router-level rejections (a param over maxParamLength → 414, bad %-encoding → 400) in our
+    // error format too; fastify's default body has no {"error":{"message"}} (found by fuzzing).
+    frameworkErrors: (error, _request, reply) => {
+      void (reply as FastifyReply).code(error.statusCode ?? 400).send(errorBody(error.message));
+    },
   });
   const log: LogLike = deps.log;
 
   // The reference parses bodies with a forced JSON parse: Content-Type is ignored.
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_request, body: Buffer, done) => {
-    if (body.length === 0) {
-      done(null, undefined);
-      return;
-    }
     try {
-      done(null, JSON.parse(body.toString('utf8')));
+      done(null, parseJsonBody(body));
     } catch (error) {
-      done(
-        new AppError('ERR_API_BAD_JSON', `Malformed JSON in the request body: ${(error as Error).message}`),
-        undefined,
-      );
+      done(error as Error, undefined);
     }
   });
 
