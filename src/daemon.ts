@@ -49,7 +49,9 @@ import { registerMetricsRoutes } from './metrics/http.js';
 import { checkHealth, type HealthProbe } from './metrics/health.js';
 import { changedOptions, planReload, type ConfigSections } from './ops/config-diff.js';
 import { secretFileProblem } from './ops/file-permissions.js';
-import { Netboot, NotifyingNodeRepository } from './netboot.js';
+import { Netboot, NotifyingNodeRepository, bootBaseUrl } from './netboot.js';
+import { registerExplainRoute, type ExplainDeps } from './explain.js';
+import { registerSupportBundleRoutes } from './support-bundle.js';
 import { filterHealthProbe, registerNetbootMetrics } from './metrics-netboot.js';
 
 export interface Daemon {
@@ -512,6 +514,20 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       register: async (instance) => {
         await registerMetricsRoutes(instance, { metrics, families });
         await boot.register(instance);
+        // Explain boot (dry run) and support bundles: read-only views over netboot and the store.
+        const explainDeps: ExplainDeps = {
+          nodes,
+          introspectionOf: (uuid) => introspection.record(uuid),
+          baseUrl: bootBaseUrl(config),
+        };
+        registerExplainRoute(instance, { ...explainDeps, sources: () => boot.explainSources() });
+        registerSupportBundleRoutes(instance, {
+          ...explainDeps,
+          sources: () => boot.explainSources(),
+          events,
+          getData: (uuid, kind) => blobs.getData(uuid, kind),
+          filterReport: () => boot.filterReport(),
+        });
       },
     },
   );

@@ -15,7 +15,14 @@ import type { PatchOperation } from './core/json-patch.js';
 import { filterVerdict, type FilterPolicy, type FilterStatus, type PxeFilter } from './core/pxe-filter.js';
 import type { StateStore } from './core/ports.js';
 import { DhcpServer } from './dhcp/server.js';
-import type { DecideFn, Decision, Lease, LeaseStore, ResponderOptions } from './dhcp/responder.js';
+import {
+  DhcpResponder,
+  type DecideFn,
+  type Decision,
+  type Lease,
+  type LeaseStore,
+  type ResponderOptions,
+} from './dhcp/responder.js';
 import { NftablesPxeFilter, NoopPxeFilter } from './firewall/filter.js';
 import { policyKey } from './firewall/ruleset.js';
 import type { Knock } from './firewall/ruleset.js';
@@ -238,9 +245,13 @@ export class BootRenderer {
     return `${this.options.baseUrl}/v1/continue`;
   }
 
-  render(kind: BootConfigKind, mac: string | undefined): string {
+  /**
+   * `override.token` replaces the minted callback token (explain shows a placeholder and must not
+   * mint one); without `override` the TokenFor hook runs.
+   */
+  render(kind: BootConfigKind, mac: string | undefined, override?: { token: string | undefined }): string {
     const node = mac ? this.nodeOf(mac) : undefined;
-    const token = this.deps.tokenFor(node, mac);
+    const token = override ? override.token : this.deps.tokenFor(node, mac);
     const o = this.options;
     const files = {
       // pxelinux resolves relative names against its own TFTP directory (the root).
@@ -507,6 +518,35 @@ export class Netboot {
       if (lease.address === address && lease.mac && (!best || lease.expiresAt > best.expiresAt)) best = lease;
     }
     return best?.mac;
+  }
+
+  /**
+   * What explain (src/explain.ts) needs to answer "what would happen for this client" with the
+   * same functions the real path uses: the decision hook, the live DHCP responder (or, with DHCP
+   * off, a fresh one from [dhcp] for "what it would send"), the boot renderer.
+   */
+  explainSources(): {
+    config: Config;
+    clock: Clock;
+    policy: FilterPolicy;
+    nodeOf: (mac: string) => string | undefined;
+    decide: DecideFn;
+    dhcpRunning: boolean;
+    responder: () => DhcpResponder;
+    renderer: () => Promise<BootRenderer>;
+  } {
+    const { config, clock } = this.deps;
+    const decide = createDecide({ policy: () => this.policy(), nodeOf: (mac) => this.nodeOf(mac), clock });
+    return {
+      config,
+      clock,
+      policy: this.policy(),
+      nodeOf: (mac) => this.nodeOf(mac),
+      decide,
+      dhcpRunning: this.dhcp !== null,
+      responder: () => this.dhcp?.responder ?? new DhcpResponder(dhcpOptions(config), { clock, decide }),
+      renderer: async () => (await this.bootContent()).renderer,
+    };
   }
 
   /** The current policy (cached until something changes). */

@@ -17,6 +17,7 @@ import { registerReviewCommands } from './commands/review.js';
 import { registerServeCommand, type CliHooks } from './commands/serve.js';
 import { registerHealthCommand } from './commands/health.js';
 import { registerInstallUnitCommand } from './commands/install-unit.js';
+import { registerExplainCommands } from './commands/explain.js';
 
 export type { CliHooks, ServeArgs } from './commands/serve.js';
 export type { CliIo, TextSink } from './output.js';
@@ -62,6 +63,7 @@ function buildParser(argv: string[], hooks: CliHooks, select: (action: Action) =
   y = registerReviewCommands(y, select);
   y = registerHealthCommand(y, select);
   y = registerInstallUnitCommand(y, select, hooks.self);
+  y = registerExplainCommands(y, select);
   return y
     .demandCommand(1, 'give a command')
     .recommendCommands()

@@ -476,9 +476,38 @@ export class DhcpResponder {
     }
   }
 
+  /**
+   * Dry run of `handle` for a DISCOVER (or any request in proxy mode): the same decision, address
+   * choice and reply encoding, but nothing is reserved or reclaimed — no offer is recorded, no
+   * expired binding is removed, the allocation cursor does not move (explain, `GET /v1/explain`).
+   */
+  preview(p: DhcpPacket, via: ReceivedVia = { localPort: 67, address: '0.0.0.0', port: 68 }): Outcome {
+    const type = getMessageType(p);
+    const typeName = messageTypeName(type);
+    const mac = macOf(p);
+    if (p.op !== 1 || type === undefined) {
+      return this.ignore(mac, typeName, 'not a DHCP request', 'ignored:not-request', 'debug');
+    }
+    const ctx: RequestCtx = {
+      p,
+      type,
+      typeName,
+      mac,
+      kind: classifyClient(p),
+      via,
+      relayed: p.giaddr !== '0.0.0.0',
+    };
+    // handleProxy mutates nothing; in full mode only DISCOVER has a side-effect-free dry run.
+    if (this.options.mode === 'proxy') return this.handleProxy(ctx);
+    if (type !== MessageType.DISCOVER) {
+      return this.ignore(mac, typeName, 'only DISCOVER can be previewed', 'ignored:type', 'debug');
+    }
+    return this.handleDiscover(ctx, false);
+  }
+
   // --- message handlers -----------------------------------------------------------------------
 
-  private handleDiscover(ctx: RequestCtx): Outcome {
+  private handleDiscover(ctx: RequestCtx, commit = true): Outcome {
     const pool = this.poolFor(ctx);
     if (!pool) return this.noSubnet(ctx);
     const decision = this.runDecide(ctx);
@@ -486,7 +515,7 @@ export class DhcpResponder {
     const boot = this.bootFor(ctx, decision, pool);
     if (isIgnore(boot)) return this.ignore(ctx.mac, ctx.typeName, boot.ignore, 'ignored:arch-unmapped');
     const now = this.deps.clock.now();
-    const chosen = this.chooseAddress(ctx, pool, decision, now);
+    const chosen = this.chooseAddress(ctx, pool, decision, now, commit);
     if (typeof chosen === 'string') {
       return this.ignore(
         ctx.mac,
@@ -500,7 +529,7 @@ export class DhcpResponder {
     let binding = chosen;
     if (binding.state !== 'bound' || binding.expiresAt <= now) {
       binding = { ...binding, state: 'offered', expiresAt: now + this.options.offerTtl * 1000 };
-      pool.set(binding);
+      if (commit) pool.set(binding);
     }
     const address = intToIp(binding.address);
     const reply = this.buildReply(ctx, MessageType.OFFER, pool, {
@@ -879,12 +908,16 @@ export class DhcpResponder {
     };
   }
 
-  /** RFC 2131 §4.3.1 address choice: reservation, current binding, requested address, lowest free. */
+  /**
+   * RFC 2131 §4.3.1 address choice: reservation, current binding, requested address, lowest free.
+   * `commit = false` (preview) gives the same answer without touching the pool.
+   */
   private chooseAddress(
     ctx: RequestCtx,
     pool: Pool,
     decision: Decision & { action: 'serve' },
     now: number,
+    commit = true,
   ): Binding | string {
     const base = (address: number): Binding => ({
       address,
@@ -905,7 +938,7 @@ export class DhcpResponder {
       if (isLive(holder, now) && holder.mac !== ctx.mac) {
         return `reserved address ${intToIp(reserved)} is in use by ${holder.mac || 'a declined quarantine'}`;
       }
-      if (mine && mine.address !== reserved) {
+      if (mine && mine.address !== reserved && commit) {
         if (mine.state === 'bound') this.dirty = true;
         pool.remove(mine);
       }
@@ -920,21 +953,28 @@ export class DhcpResponder {
       const addr = ipToInt(requested);
       if (pool.inRange(addr) && !this.reservedAddresses.has(addr) && !isLive(pool.get(addr), now)) {
         const stale = pool.get(addr);
-        if (stale) pool.remove(stale);
+        if (stale && commit) pool.remove(stale);
         return base(addr);
       }
     }
-    const offset = this.lowestFree(pool, now);
+    const offset = this.lowestFree(pool, now, commit);
     return offset === undefined ? 'pool exhausted' : base(pool.start + offset);
   }
 
-  /** Sequential allocation: the lowest free offset at or after the cursor, then a full rescan. */
-  private lowestFree(pool: Pool, now: number): number | undefined {
+  /**
+   * Sequential allocation: the lowest free offset at or after the cursor, then a full rescan.
+   * `commit = false` scans the same way but reclaims nothing and leaves the cursor where it is.
+   */
+  private lowestFree(pool: Pool, now: number, commit = true): number | undefined {
     if (pool.size === 0 || now < pool.exhaustedUntil) return undefined;
+    let cursor = pool.cursor;
     if (now >= pool.belowCursorExpiry) {
       // Something below the cursor has expired: the lowest free address may be there.
-      pool.cursor = 0;
-      pool.belowCursorExpiry = Infinity;
+      cursor = 0;
+      if (commit) {
+        pool.cursor = 0;
+        pool.belowCursorExpiry = Infinity;
+      }
     }
     const scan = (from: number, to: number): number | undefined => {
       for (let i = from; i < to; i += 1) {
@@ -942,22 +982,23 @@ export class DhcpResponder {
         if (this.reservedAddresses.has(pool.start + i)) continue;
         if (b === undefined) return i;
         if (b.expiresAt <= now) {
-          pool.remove(b); // an expired lease or offer is reclaimed
+          if (commit) pool.remove(b); // an expired lease or offer is reclaimed
           return i;
         }
-        if (b.expiresAt < pool.belowCursorExpiry) pool.belowCursorExpiry = b.expiresAt;
+        if (commit && b.expiresAt < pool.belowCursorExpiry) pool.belowCursorExpiry = b.expiresAt;
       }
       return undefined;
     };
-    let found = scan(pool.cursor, pool.size);
-    if (found === undefined) found = scan(0, Math.min(pool.cursor, pool.size));
+    let found = scan(cursor, pool.size);
+    if (found === undefined) found = scan(0, Math.min(cursor, pool.size));
     if (found === undefined) {
+      if (!commit) return undefined;
       let soonest = Infinity;
       for (const b of pool.slots) if (b && b.expiresAt < soonest) soonest = b.expiresAt;
       pool.exhaustedUntil = soonest;
       return undefined;
     }
-    pool.cursor = found + 1;
+    if (commit) pool.cursor = found + 1;
     return found;
   }
 
