@@ -56,7 +56,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/cli/**', 'scripts/**', 'bench/**', 'test/**', 'src/main.ts', 'bin/**', '*.js'],
+    files: ['src/cli/**', 'scripts/**', 'demo/**', 'bench/**', 'test/**', 'src/main.ts', 'bin/**', '*.js'],
     rules: { 'no-console': 'off' },
   },
 );

@@ -694,7 +694,9 @@ export class IntrospectionService {
         await this.deps.blobs.putData(uuid, 'unprocessed', unprocessed);
       }
       this.transition(record, 'process');
-      await this.persist(false);
+      // Not awaited: the debounced write would hold every callback for up to maxDelayMs under load;
+      // finishOk/finishWithError below persist durably and cover this transition.
+      this.deps.store.changed().catch(() => undefined);
       const credentials = record.options.new_ipmi_credentials as
         { username: string; password: string } | undefined;
       if (phase1Errors.length > 0) {

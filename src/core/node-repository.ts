@@ -189,7 +189,7 @@ export class LocalNodeRepository implements NodeRepository {
     next.updated_at = iso(this.deps.clock);
     const index = this.doc.nodes.indexOf(current);
     this.doc.nodes[index] = next;
-    await this.deps.store.changed({ durable });
+    await this.settle(durable);
     return next;
   }
 
@@ -242,7 +242,7 @@ export class LocalNodeRepository implements NodeRepository {
     this.checkNewPort(input);
     const port = this.makePort(node.uuid, input);
     this.doc.ports.push(port);
-    await this.deps.store.changed();
+    await this.settle(false);
     return port;
   }
 
@@ -256,8 +256,19 @@ export class LocalNodeRepository implements NodeRepository {
     next.address = current.address;
     next.updated_at = iso(this.deps.clock);
     this.doc.ports[index] = next;
-    await this.deps.store.changed();
+    await this.settle(false);
     return next;
+  }
+
+  /**
+   * Durable: wait for the fsynced write. Non-durable: do not wait for the debounced write (up to
+   * maxDelayMs under load, which convoyed every /v1/continue behind the timer); the store writes
+   * it soon and any later durable write (e.g. the introspection finishing) covers it.
+   */
+  private async settle(durable: boolean): Promise<void> {
+    const written = this.deps.store.changed({ durable });
+    if (durable) await written;
+    else written.catch(() => undefined); // the store logs and retries a failed write
   }
 
   async deletePort(uuid: string): Promise<void> {
