@@ -27,7 +27,13 @@ try {
 } catch (error) {
   console.log(`(no stored data: ${error.message})`);
 }
-const events = (await get(`/v1/events?node=${node.uuid}&limit=1000`)).events ?? [];
+// The node's own events plus those of its MACs: DHCP/TFTP/HTTP happen before the MAC is known to
+// belong to a node enrolled by BMC address only.
+const bySeq = new Map();
+for (const query of [`node=${node.uuid}`, ...ports.map((p) => `mac=${p.address}`)]) {
+  for (const e of (await get(`/v1/events?${query}&limit=1000`)).events ?? []) bySeq.set(e.seq, e);
+}
+const events = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 
 const inv = data?.inventory ?? {};
 const sys = inv.system_vendor ?? {};
