@@ -17,9 +17,12 @@ start() {
   echo default >"$dir/bootdev"
   export DEMO_DIR DEMO_WORK DEMO_RUN DEMO_NS DEMO_TAP DEMO_BMC_IP DEMO_BMC_MAC DEMO_KCS_PORT DEMO_FIRMWARE \
     DEMO_VM_MAC DEMO_VM_MEM DEMO_VM_NIC DEMO_VM_SERIAL DEMO_VM_UUID DEMO_VM_DISK0 DEMO_VM_DISK1
-  demo_ns ipmi_sim -n -c "$dir/lan.conf" -f "$DEMO_DIR/bmc/bmc.emu" -s "$dir/state" \
+  # `ip netns exec` directly (not the demo_ns function, which would fork a subshell): it execs
+  # ipmi_sim in place, so $! is ipmi_sim's own PID and stop can kill it.
+  ip netns exec "$DEMO_NS" ipmi_sim -n -c "$dir/lan.conf" -f "$DEMO_DIR/bmc/bmc.emu" -s "$dir/state" \
     </dev/null >>"$dir/ipmi_sim.log" 2>&1 &
   echo $! >"$PIDFILE"
+  echo "ipmi_sim $!" >>"$DEMO_RUN/started.pids"
   local i
   for ((i = 0; i < 50; i++)); do
     demo_ipmitool mc info >/dev/null 2>&1 && break

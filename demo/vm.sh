@@ -52,6 +52,7 @@ start() {
   : >"$DEMO_RUN/vm-console.log"
   demo_ns qemu-system-x86_64 "${args[@]}" </dev/null >>"$DEMO_RUN/vm.log" 2>&1
   running || demo_die "qemu did not start (see $DEMO_RUN/vm.log)"
+  echo "qemu $(cat "$PIDFILE")" >>"$DEMO_RUN/started.pids"
   demo_log "VM powered on (pid $(cat "$PIDFILE"), boot ${boot/n/network}, firmware $DEMO_FIRMWARE)"
 }
 

@@ -110,8 +110,10 @@ driver = nftables
 interface = $DEMO_BR
 CONF
 chmod 0600 "$CONF"
-demo_ns node "$ROOT/dist/src/main.js" serve --config "$CONF" >"$DEMO_RUN/inspectord.log" 2>&1 &
+# `ip netns exec` directly (a function would fork a subshell): $! is the daemon's own PID.
+ip netns exec "$DEMO_NS" node "$ROOT/dist/src/main.js" serve --config "$CONF" >"$DEMO_RUN/inspectord.log" 2>&1 &
 echo $! >"$DAEMON_PID"
+echo "inspectord $!" >>"$DEMO_RUN/started.pids"
 for ((i = 0; i < 100; i++)); do
   demo_ns curl -fsS -o /dev/null "$API/" 2>/dev/null && break
   demo_alive "$(cat "$DAEMON_PID")" || { cat "$DEMO_RUN/inspectord.log" >&2; demo_die "inspectord exited at start"; }

@@ -68,4 +68,19 @@ test('demo: IPMI power on → PXE → ramdisk → callback → inventory, and no
   for (const pidfile of ['inspectord.pid', 'qemu.pid', 'ipmi_sim.pid']) {
     t.false(existsSync(join(work, 'run', pidfile)), `${pidfile} removed`);
   }
+  // Every process the demo started (it records them in run/started.pids) is gone.
+  const started = (await readFile(join(work, 'run', 'started.pids'), 'utf8')).trim().split('\n');
+  t.true(
+    started.some((line) => line.startsWith('inspectord ')) && started.some((l) => l.startsWith('qemu ')),
+  );
+  for (const line of started) {
+    const pid = line.split(' ')[1]!;
+    let stat = '';
+    try {
+      stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    } catch {
+      stat = ''; // gone
+    }
+    t.true(stat === '' || /^\d+ \(.*\) Z/.test(stat), `${line} is still running`);
+  }
 });
