@@ -66,8 +66,6 @@ export interface Daemon {
   /** The daemon's metric registry (GET /metrics); netboot glue registers its families here. */
   readonly metrics: PromMetrics;
   readonly families: InspectordMetrics;
-  /** Add a /healthz probe (e.g. the PXE filter's, see src/metrics-netboot.ts). */
-  addHealthProbe(probe: HealthProbe): void;
   /** Apply what can change live from a reloaded config; report the rest (SIGHUP). */
   reload(config: Config): Promise<ReloadResult>;
   /** Stop accepting work, let in-flight requests and background tasks finish for at most
@@ -551,7 +549,6 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   });
   healthProbes.push(filterHealthProbe(boot.filter));
 
-  const timers: NodeJS.Timeout[] = [];
   let cleanUpTimer: NodeJS.Timeout | null = null;
   const armCleanUp = (periodSeconds: number): void => {
     if (cleanUpTimer) clearInterval(cleanUpTimer);
@@ -621,12 +618,10 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     netboot: boot,
     metrics,
     families,
-    addHealthProbe: (probe) => healthProbes.push(probe),
     reload,
     async close(closeOptions = {}) {
       if (closed) return;
       closed = true;
-      for (const timer of timers) clearInterval(timer);
       if (cleanUpTimer) clearInterval(cleanUpTimer);
       // Network boot first, in reverse order of start: TFTP, DHCP, the filter (table deleted).
       await boot.close();

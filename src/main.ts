@@ -6,13 +6,13 @@ import { buildConfig, ConfigError, parseIni, withOverrides } from './config/load
 import { createLogger, startDaemon } from './daemon.js';
 import { schema, type OptionSpec } from './config/schema.js';
 import { secretOptionsIn } from './ops/file-permissions.js';
+import { isAppError } from './core/errors.js';
 
 /** Options of the parsed file the schema marks `secret` (for the permission check). */
 function secretsIn(sections: Record<string, unknown>): string[] {
   const specs = schema as Record<string, Record<string, OptionSpec>>;
   return secretOptionsIn(sections, (section, name) => specs[section]?.[name]?.secret === true);
 }
-import { isAppError } from './core/errors.js';
 
 async function serve(args: { config: string; set: string[] }): Promise<void> {
   let sections: Record<string, unknown> = {};
@@ -26,34 +26,28 @@ async function serve(args: { config: string; set: string[] }): Promise<void> {
   }
   const config = buildConfig(withOverrides(sections, args.set), args.config);
   const log = createLogger(config.DEFAULT.log_level);
-  let daemon;
-  try {
-    daemon = await startDaemon(config, {
-      log,
-      configFile: { path: args.config, secrets: secretsIn(sections) },
-    });
-  } catch (error) {
+  const daemon = await startDaemon(config, {
+    log,
+    configFile: { path: args.config, secrets: secretsIn(sections) },
+  }).catch((error: unknown) => {
     // The CLI layer would turn this into a generic exit 1: start-up refusals (nft missing or
     // without CAP_NET_ADMIN, DHCP/TFTP port taken, bad [dhcp]/[pxe_filter] values) exit here.
-    if (isAppError(error)) {
-      process.stderr.write(`inspectord: ${error.code}: ${error.message}\n`);
-      process.exit(78); // EX_CONFIG
-    }
-    throw error;
-  }
-  const running = daemon;
+    if (!isAppError(error)) throw error;
+    process.stderr.write(`inspectord: ${error.code}: ${error.message}\n`);
+    process.exit(78); // EX_CONFIG
+  });
   // SIGHUP: re-read the same file with the same --set overrides; an invalid file changes nothing.
   let reloading = Promise.resolve();
   const onHangup = (): void => {
     reloading = reloading.then(async () => {
       try {
         const text = await readFile(args.config, 'utf8');
-        await running.reload(buildConfig(withOverrides(parseIni(text), args.set), args.config));
+        await daemon.reload(buildConfig(withOverrides(parseIni(text), args.set), args.config));
       } catch (error) {
         const message = `configuration reload refused, nothing changed: ${(error as Error).message}`;
         log.error({ file: args.config }, message);
-        running.families.reloads.inc({ result: 'invalid' });
-        running.events.emit({ type: 'daemon.reload', level: 'error', message, data: { file: args.config } });
+        daemon.families.reloads.inc({ result: 'invalid' });
+        daemon.events.emit({ type: 'daemon.reload', level: 'error', message, data: { file: args.config } });
       }
     });
   };
