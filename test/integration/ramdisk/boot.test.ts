@@ -2,8 +2,8 @@
 // boot) on a bridge inside a namespace, where busybox udhcpd leases it an address and a real
 // `inspectord serve` receives its callback: the node enrolled with manage_boot=false finishes.
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +58,11 @@ test('the discovery ramdisk boots in qemu and its inventory finishes the node', 
   ns.spawn('busybox', ['udhcpd', '-f', path.join(work, 'udhcpd.conf')]);
 
   const daemon = await startDaemon(
-    { DEFAULT: { timeout: 600 }, ipmi: { enabled: false }, processing: { always_store_ramdisk_logs: false } },
+    {
+      DEFAULT: { timeout: 600 },
+      ipmi: { enabled: false },
+      processing: { always_store_ramdisk_logs: true, ramdisk_logs_dir: path.join(work, 'logs') },
+    },
     { netns: ns.name, listenAddress: SERVER },
   );
   t.teardown(() => daemon.cleanup());
@@ -172,6 +176,12 @@ test('the discovery ramdisk boots in qemu and its inventory finishes the node', 
     [MAC],
   );
   t.is(data.boot_interface, `01-${MAC.replace(/:/g, '-')}`);
+  // The callback token is on the kernel command line, which the ramdisk log and dmesg both show:
+  // the logs it sends (stored here as a tar.gz) carry it redacted.
+  const [logsFile] = readdirSync(path.join(work, 'logs'));
+  const logs = execFileSync('tar', ['-xzOf', path.join(work, 'logs', logsFile!)], { encoding: 'utf8' });
+  t.true(logs.includes('inspectord-token=***'));
+  t.false(logs.includes('test-token'), 'the callback token is not in the ramdisk logs');
   await waitFor(() => qemu.exitCode !== null, 'the VM to power itself off', 30_000, 200);
   t.true(readFileSync(path.join(work, 'discovery.manifest'), 'utf8').includes('key='));
 });
