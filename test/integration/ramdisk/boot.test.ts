@@ -66,11 +66,13 @@ test('the discovery ramdisk boots in qemu and its inventory finishes the node', 
     { netns: ns.name, listenAddress: SERVER },
   );
   t.teardown(() => daemon.cleanup());
-  const node = (await inNs(ns, 'POST', `${daemon.url}/v1/nodes`, {
+  // The API as the VM and curl inside the namespace reach it.
+  const api = `http://${SERVER}:${daemon.port}`;
+  const node = (await inNs(ns, 'POST', `${api}/v1/nodes`, {
     name: 'rd-vm',
     ports: [{ address: MAC }],
   })) as { uuid: string };
-  await inNs(ns, 'POST', `${daemon.url}/v1/introspection/${node.uuid}?manage_boot=false`);
+  await inNs(ns, 'POST', `${api}/v1/introspection/${node.uuid}?manage_boot=false`);
 
   for (const [disk, size] of [
     ['d0.raw', 10],
@@ -80,7 +82,7 @@ test('the discovery ramdisk boots in qemu and its inventory finishes the node', 
   const append = [
     'console=ttyS0,115200n8',
     'quiet',
-    `ipa-inspection-callback-url=${daemon.url}/v1/continue`,
+    `ipa-inspection-callback-url=${api}/v1/continue`,
     'ipa-inspection-collectors=default,logs,pci-devices',
     `BOOTIF=01-${MAC.replace(/:/g, '-')}`,
     'inspectord-token=test-token',
@@ -140,7 +142,7 @@ test('the discovery ramdisk boots in qemu and its inventory finishes the node', 
 
   const status = await waitFor(
     async () => {
-      const s = (await inNs(ns, 'GET', `${daemon.url}/v1/introspection/${node.uuid}`)) as {
+      const s = (await inNs(ns, 'GET', `${api}/v1/introspection/${node.uuid}`)) as {
         finished: boolean;
         error: string | null;
       };
@@ -155,7 +157,7 @@ test('the discovery ramdisk boots in qemu and its inventory finishes the node', 
   t.log(`boot to finished: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   t.is(status.error, null, console.slice(-3000));
 
-  const data = (await inNs(ns, 'GET', `${daemon.url}/v1/introspection/${node.uuid}/data/unprocessed`)) as {
+  const data = (await inNs(ns, 'GET', `${api}/v1/introspection/${node.uuid}/data/unprocessed`)) as {
     inventory: {
       system_vendor: { serial_number: string };
       disks: { name: string; serial: string }[];
