@@ -25,6 +25,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** INI sections: section → option → value. */
+export type IniSections = Record<string, Record<string, string | number | boolean>>;
+
+/** The INI text of `sections`, as `inspectord serve --config` reads it. */
+export function iniText(sections: IniSections): string {
+  return Object.entries(sections)
+    .map(
+      ([section, values]) =>
+        `[${section}]\n${Object.entries(values)
+          .map(([k, v]) => `${k} = ${String(v)}`)
+          .join('\n')}\n`,
+    )
+    .join('\n');
+}
+
 export interface DaemonHandle {
   /** The API as the test process reaches it (with `netns`, the loopback end of the forwarder). */
   url: string;
@@ -41,7 +56,7 @@ export interface DaemonHandle {
 
 /** Start the daemon with `sections` (INI section → option → value) on top of test defaults. */
 export async function startDaemon(
-  sections: Record<string, Record<string, string | number | boolean>> = {},
+  sections: IniSections = {},
   options: {
     stateDir?: string;
     env?: Record<string, string>;
@@ -55,7 +70,7 @@ export async function startDaemon(
   const port = await freePort();
   const host = options.listenAddress;
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'inspectord-test-')));
-  const merged: Record<string, Record<string, string | number | boolean>> = {
+  const merged: IniSections = {
     ...sections,
     // Most tests post /v1/continue as a foreign IPA ramdisk would (no token: ironic-inspector's
     // behaviour); tests of callback authentication set callback_auth themselves.
@@ -68,16 +83,8 @@ export async function startDaemon(
       ...sections.DEFAULT,
     },
   };
-  const ini = Object.entries(merged)
-    .map(
-      ([section, values]) =>
-        `[${section}]\n${Object.entries(values)
-          .map(([k, v]) => `${k} = ${String(v)}`)
-          .join('\n')}\n`,
-    )
-    .join('\n');
   const configPath = join(stateDir, 'inspector.conf');
-  await writeFile(configPath, ini);
+  await writeFile(configPath, iniText(merged));
   const forward = options.netns
     ? await forwardIntoNetns(options.netns, stateDir, host ?? '127.0.0.1', port)
     : null;
