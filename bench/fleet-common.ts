@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { iniText, type IniSections } from '../test/helpers/daemon.js';
 
 const FIXTURE = fileURLToPath(new URL('../../test/fixtures/inventory/this-machine.json', import.meta.url));
 
@@ -194,19 +195,11 @@ export interface Serve {
  * --cpu-prof (not allowed in NODE_OPTIONS).
  */
 export async function startServe(
-  sections: Record<string, Record<string, string | number | boolean>>,
+  sections: IniSections,
   opts: { stateDir: string; url: string; netns?: string; nodeArgs?: string[] },
 ): Promise<Serve> {
-  const ini = Object.entries(sections)
-    .map(
-      ([s, v]) =>
-        `[${s}]\n${Object.entries(v)
-          .map(([k, x]) => `${k} = ${String(x)}`)
-          .join('\n')}\n`,
-    )
-    .join('\n');
   const configPath = join(opts.stateDir, 'inspector.conf');
-  writeFileSync(configPath, ini);
+  writeFileSync(configPath, iniText(sections));
   const main = fileURLToPath(new URL('../src/main.js', import.meta.url));
   const argv = [process.execPath, ...(opts.nodeArgs ?? []), main, 'serve', '--config', configPath];
   const [cmd, ...args] = opts.netns ? ['ip', 'netns', 'exec', opts.netns, ...argv] : argv;

@@ -31,6 +31,11 @@ while [ $# -gt 0 ]; do
   esac
 done
 demo_need_root
+# A lab that is already up (--keep, or a demo still running) is not this run's to tear down: refuse
+# before the teardown trap is set and before run/ (its pid files) is cleared.
+if demo_ns_exists; then
+  demo_die "namespace $DEMO_NS exists (a previous demo still running? stop it: demo/bmc.sh stop; demo/lab.sh down)"
+fi
 
 step() { printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 

@@ -19,8 +19,7 @@ DEB_PACKAGES=(
   cpio qemu-system-x86 ipxe-qemu seabios
 )
 if [[ "${1:-}" == "--demo" ]]; then
-  DEB_PACKAGES+=(qemu-system-x86 ipxe-qemu seabios ovmf syslinux-efi grub-efi-amd64-signed
-    busybox-static cpio gzip xz-utils zstd)
+  DEB_PACKAGES+=(ovmf syslinux-efi grub-efi-amd64-signed busybox-static gzip xz-utils zstd)
 fi
 
 missing=()

@@ -41,7 +41,7 @@ say() { printf 'ramdisk: %s\n' "$*" >&2; }
 die() { say "ERROR: $*"; exit 1; }
 
 for tool in apt-get apt-cache dpkg-deb depmod cpio gzip sha256sum; do
-  command -v "$tool" >/dev/null || die "$tool not found (scripts/setup.sh --ramdisk installs what is needed)"
+  command -v "$tool" >/dev/null || die "$tool not found (scripts/setup.sh installs what is needed)"
 done
 
 # Drivers for every NIC and disk controller qemu offers, plus the in-band IPMI system interface.

@@ -1,6 +1,10 @@
 // A wired IntrospectionService over in-memory fakes, for unit tests of core and pipeline.
 import { CallbackTokens, type CallbackTokenSettings } from '../../src/core/callback-tokens.js';
-import { IntrospectionService, type IntrospectionSettings } from '../../src/core/introspection.js';
+import {
+  IntrospectionService,
+  type IntrospectionSettings,
+  type RuleRunner,
+} from '../../src/core/introspection.js';
 import { LocalNodeRepository } from '../../src/core/node-repository.js';
 import { silentLog } from '../../src/core/log.js';
 import { HookPipeline } from '../../src/pipeline/runner.js';
@@ -63,6 +67,13 @@ export function coreEnv(
     tokens?: Partial<CallbackTokenSettings>;
     /** Pacing sleep; receives the env's FakeClock (e.g. advance it instead of waiting). */
     sleep?: (ms: number, clock: FakeClock) => Promise<void>;
+    /** The rules runner, built on the env's parts (e.g. createRuleRunner). */
+    rules?: (parts: {
+      store: MemoryStateStore;
+      nodes: LocalNodeRepository;
+      events: MemoryEventLog;
+      clock: FakeClock;
+    }) => RuleRunner;
   } = {},
 ) {
   const store = new MemoryStateStore();
@@ -101,6 +112,7 @@ export function coreEnv(
     settings: { ...defaultSettings, ...overrides.settings },
     power: overrides.power ?? null,
     callbackAuth: tokens,
+    ...(overrides.rules ? { rules: overrides.rules({ store, nodes, events, clock }) } : {}),
     ...(overrides.sleep ? { sleep: (ms: number) => overrides.sleep!(ms, clock) } : {}),
     onFilterChange: () => {
       filterChanges += 1;

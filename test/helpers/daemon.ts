@@ -1,12 +1,13 @@
 // Runs a real `inspectord serve` (dist/src/main.js) as a child process on loopback with a
 // temporary state dir and config, for integration tests over real HTTP. With `netns` the daemon
 // runs inside that network namespace and its API is forwarded to a loopback port here.
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { connect, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { splice } from './splice.js';
 import { waitFor } from './wait.js';
 
 export const MAIN = fileURLToPath(new URL('../../src/main.js', import.meta.url));
@@ -24,8 +25,25 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** INI sections: section → option → value. */
+export type IniSections = Record<string, Record<string, string | number | boolean>>;
+
+/** The INI text of `sections`, as `inspectord serve --config` reads it. */
+export function iniText(sections: IniSections): string {
+  return Object.entries(sections)
+    .map(
+      ([section, values]) =>
+        `[${section}]\n${Object.entries(values)
+          .map(([k, v]) => `${k} = ${String(v)}`)
+          .join('\n')}\n`,
+    )
+    .join('\n');
+}
+
 export interface DaemonHandle {
+  /** The API as the test process reaches it (with `netns`, the loopback end of the forwarder). */
   url: string;
+  /** listen_port (with `netns`, the port inside the namespace). */
   port: number;
   stateDir: string;
   configPath: string;
@@ -38,25 +56,21 @@ export interface DaemonHandle {
 
 /** Start the daemon with `sections` (INI section → option → value) on top of test defaults. */
 export async function startDaemon(
-  sections: Record<string, Record<string, string | number | boolean>> = {},
+  sections: IniSections = {},
   options: {
     stateDir?: string;
-    command?: string[];
     env?: Record<string, string>;
-    /** Run the daemon inside this network namespace (`ip netns exec`). Without `listenAddress`
-     *  the API listens on all of its addresses there and `url` is a loopback port of the test
-     *  process forwarding to it; with one, `url` is that address (readiness probed from inside). */
+    /** Run the daemon inside this network namespace (`ip netns exec`); `url` is then a loopback
+     *  port of the test process forwarded to it (peers inside use listenAddress and `port`). */
     netns?: string;
-    /** listen_address and URL host (default 127.0.0.1); with `netns`, an address inside it. */
+    /** listen_address (default 127.0.0.1, with `netns` 0.0.0.0); with `netns`, an address there. */
     listenAddress?: string;
-    /** Same as listenAddress. */
-    host?: string;
   } = {},
 ): Promise<DaemonHandle> {
   const port = await freePort();
-  const host = options.listenAddress ?? options.host;
+  const host = options.listenAddress;
   const stateDir = options.stateDir ?? (await mkdtemp(join(tmpdir(), 'inspectord-test-')));
-  const merged: Record<string, Record<string, string | number | boolean>> = {
+  const merged: IniSections = {
     ...sections,
     // Most tests post /v1/continue as a foreign IPA ramdisk would (no token: ironic-inspector's
     // behaviour); tests of callback authentication set callback_auth themselves.
@@ -69,18 +83,12 @@ export async function startDaemon(
       ...sections.DEFAULT,
     },
   };
-  const ini = Object.entries(merged)
-    .map(
-      ([section, values]) =>
-        `[${section}]\n${Object.entries(values)
-          .map(([k, v]) => `${k} = ${String(v)}`)
-          .join('\n')}\n`,
-    )
-    .join('\n');
   const configPath = join(stateDir, 'inspector.conf');
-  await writeFile(configPath, ini);
-  const forward = options.netns && !host ? await forwardIntoNetns(options.netns, stateDir, port) : null;
-  const url = `http://${host ?? '127.0.0.1'}:${forward ? forward.port : port}`;
+  await writeFile(configPath, iniText(merged));
+  const forward = options.netns
+    ? await forwardIntoNetns(options.netns, stateDir, host ?? '127.0.0.1', port)
+    : null;
+  const url = forward ? `http://127.0.0.1:${forward.port}` : `http://${host ?? '127.0.0.1'}:${port}`;
   let out = '';
   const handle: DaemonHandle = {
     url,
@@ -129,15 +137,6 @@ export async function startDaemon(
       waitFor(
         async () => {
           if (exitedEarly) return true; // stop polling; the race is already lost
-          const netns = options.netns;
-          if (netns && host) {
-            // The address may be reachable only inside the namespace.
-            return new Promise<boolean>((resolve) =>
-              execFile('ip', ['netns', 'exec', netns, 'curl', '-sf', '-o', '/dev/null', `${url}/`], (e) =>
-                resolve(e === null),
-              ),
-            );
-          }
           const response = await fetch(`${url}/`, { signal: AbortSignal.timeout(5000) });
           return response.ok;
         },
@@ -161,19 +160,20 @@ export async function startDaemon(
 }
 
 /**
- * Loopback TCP port here → Unix socket → a forwarder process inside `netns` → 127.0.0.1:port there.
+ * Loopback TCP port here → Unix socket → a forwarder process inside `netns` → host:port there.
  * Unix sockets live in the filesystem, so they cross network namespaces. Both ends are closed (the
  * forwarder by its PID) by close().
  */
 async function forwardIntoNetns(
   netns: string,
   dir: string,
+  host: string,
   port: number,
 ): Promise<{ port: number; close(): Promise<void> }> {
   const socketPath = join(dir, 'api-forward.sock');
   const child = spawn(
     'ip',
-    ['netns', 'exec', netns, process.execPath, UNIX_FORWARD, socketPath, '127.0.0.1', String(port)],
+    ['netns', 'exec', netns, process.execPath, UNIX_FORWARD, socketPath, host, String(port)],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
     },
@@ -203,17 +203,7 @@ async function forwardIntoNetns(
     open.add(outbound);
     inbound.once('close', () => open.delete(inbound));
     outbound.once('close', () => open.delete(outbound));
-    inbound.pipe(outbound).pipe(inbound);
-    const close = (): void => {
-      inbound.destroy();
-      outbound.destroy();
-    };
-    // A side that closes (e.g. the daemon not listening yet) must close the other one too, or
-    // the client would wait forever for an answer.
-    for (const socket of [inbound, outbound]) {
-      socket.on('error', close);
-      socket.on('close', close);
-    }
+    splice(inbound, outbound);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

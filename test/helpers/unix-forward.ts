@@ -3,6 +3,7 @@
 // with a loopback TCP listener (forwardIntoNetns), so fetch() reaches a daemon in a namespace.
 import { createConnection, createServer } from 'node:net';
 import { rmSync } from 'node:fs';
+import { splice } from './splice.js';
 
 const [socketPath, host, port] = process.argv.slice(2);
 if (!socketPath || !host || !port) {
@@ -10,18 +11,5 @@ if (!socketPath || !host || !port) {
   process.exit(2);
 }
 rmSync(socketPath, { force: true });
-const server = createServer((inbound) => {
-  const outbound = createConnection({ host, port: Number(port) });
-  inbound.pipe(outbound).pipe(inbound);
-  const close = (): void => {
-    inbound.destroy();
-    outbound.destroy();
-  };
-  // A side that closes (e.g. the daemon not listening yet) must close the other one too, or the
-  // client would wait forever for an answer.
-  for (const socket of [inbound, outbound]) {
-    socket.on('error', close);
-    socket.on('close', close);
-  }
-});
+const server = createServer((inbound) => splice(inbound, createConnection({ host, port: Number(port) })));
 server.listen(socketPath, () => process.stdout.write('ready\n'));

@@ -71,7 +71,7 @@ test.before(async () => {
       DEFAULT: { log_level: 'debug', introspection_delay: 0 },
       ipmi: { retry_timeouts: '500,1000,1000', deadline: 5000, credential_verify_interval: 1 },
     },
-    { netns: lab.ns.name, host: lab.address },
+    { netns: lab.ns.name, listenAddress: lab.address },
   );
   const created = await api(daemon.url, 'POST', '/v1/nodes', {
     name: NODE,

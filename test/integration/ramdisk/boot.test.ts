@@ -2,8 +2,8 @@
 // boot) on a bridge inside a namespace, where busybox udhcpd leases it an address and a real
 // `inspectord serve` receives its callback: the node enrolled with manage_boot=false finishes.
 import test from 'ava';
-import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { execFile, execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,15 +58,21 @@ test('the discovery ramdisk boots in qemu and its inventory finishes the node', 
   ns.spawn('busybox', ['udhcpd', '-f', path.join(work, 'udhcpd.conf')]);
 
   const daemon = await startDaemon(
-    { DEFAULT: { timeout: 600 }, ipmi: { enabled: false }, processing: { always_store_ramdisk_logs: false } },
+    {
+      DEFAULT: { timeout: 600 },
+      ipmi: { enabled: false },
+      processing: { always_store_ramdisk_logs: true, ramdisk_logs_dir: path.join(work, 'logs') },
+    },
     { netns: ns.name, listenAddress: SERVER },
   );
   t.teardown(() => daemon.cleanup());
-  const node = (await inNs(ns, 'POST', `${daemon.url}/v1/nodes`, {
+  // The API as the VM and curl inside the namespace reach it.
+  const api = `http://${SERVER}:${daemon.port}`;
+  const node = (await inNs(ns, 'POST', `${api}/v1/nodes`, {
     name: 'rd-vm',
     ports: [{ address: MAC }],
   })) as { uuid: string };
-  await inNs(ns, 'POST', `${daemon.url}/v1/introspection/${node.uuid}?manage_boot=false`);
+  await inNs(ns, 'POST', `${api}/v1/introspection/${node.uuid}?manage_boot=false`);
 
   for (const [disk, size] of [
     ['d0.raw', 10],
@@ -76,7 +82,7 @@ test('the discovery ramdisk boots in qemu and its inventory finishes the node', 
   const append = [
     'console=ttyS0,115200n8',
     'quiet',
-    `ipa-inspection-callback-url=${daemon.url}/v1/continue`,
+    `ipa-inspection-callback-url=${api}/v1/continue`,
     'ipa-inspection-collectors=default,logs,pci-devices',
     `BOOTIF=01-${MAC.replace(/:/g, '-')}`,
     'inspectord-token=test-token',
@@ -136,7 +142,7 @@ test('the discovery ramdisk boots in qemu and its inventory finishes the node', 
 
   const status = await waitFor(
     async () => {
-      const s = (await inNs(ns, 'GET', `${daemon.url}/v1/introspection/${node.uuid}`)) as {
+      const s = (await inNs(ns, 'GET', `${api}/v1/introspection/${node.uuid}`)) as {
         finished: boolean;
         error: string | null;
       };
@@ -151,7 +157,7 @@ test('the discovery ramdisk boots in qemu and its inventory finishes the node', 
   t.log(`boot to finished: ${((Date.now() - started) / 1000).toFixed(1)} s`);
   t.is(status.error, null, console.slice(-3000));
 
-  const data = (await inNs(ns, 'GET', `${daemon.url}/v1/introspection/${node.uuid}/data/unprocessed`)) as {
+  const data = (await inNs(ns, 'GET', `${api}/v1/introspection/${node.uuid}/data/unprocessed`)) as {
     inventory: {
       system_vendor: { serial_number: string };
       disks: { name: string; serial: string }[];
@@ -172,6 +178,12 @@ test('the discovery ramdisk boots in qemu and its inventory finishes the node', 
     [MAC],
   );
   t.is(data.boot_interface, `01-${MAC.replace(/:/g, '-')}`);
+  // The callback token is on the kernel command line, which the ramdisk log and dmesg both show:
+  // the logs it sends (stored here as a tar.gz) carry it redacted.
+  const [logsFile] = readdirSync(path.join(work, 'logs'));
+  const logs = execFileSync('tar', ['-xzOf', path.join(work, 'logs', logsFile!)], { encoding: 'utf8' });
+  t.true(logs.includes('inspectord-token=***'));
+  t.false(logs.includes('test-token'), 'the callback token is not in the ramdisk logs');
   await waitFor(() => qemu.exitCode !== null, 'the VM to power itself off', 30_000, 200);
   t.true(readFileSync(path.join(work, 'discovery.manifest'), 'utf8').includes('key='));
 });

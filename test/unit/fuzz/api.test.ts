@@ -8,17 +8,13 @@ import test from 'ava';
 import type { FastifyInstance } from 'fastify';
 import { buildApp } from '../../../src/api/app.js';
 import { MAX_JSON_DEPTH } from '../../../src/api/json-body.js';
-import { IntrospectionService } from '../../../src/core/introspection.js';
-import { LocalNodeRepository } from '../../../src/core/node-repository.js';
+import type { IntrospectionService } from '../../../src/core/introspection.js';
+import type { LocalNodeRepository } from '../../../src/core/node-repository.js';
 import { RuleBook } from '../../../src/core/rule-book.js';
 import { silentLog } from '../../../src/core/log.js';
-import { HookPipeline } from '../../../src/pipeline/runner.js';
-import { hookRegistry } from '../../../src/pipeline/registry.js';
-import { DEFAULT_PROCESSING_HOOKS } from '../../../src/config/schema.js';
 import { validateRule } from '../../../src/rules/validate.js';
 import { createRuleRunner } from '../../../src/rules-runner.js';
-import { FakeClock, defaultPipelineSettings, defaultSettings } from '../../helpers/core-env.js';
-import { MemoryBlobStore, MemoryEventLog, MemoryStateStore } from '../../helpers/memory.js';
+import { coreEnv } from '../../helpers/core-env.js';
 import {
   check,
   deepNestText,
@@ -54,26 +50,10 @@ interface Env {
 }
 
 async function env(): Promise<Env> {
-  const store = new MemoryStateStore();
-  const blobs = new MemoryBlobStore();
-  const events = new MemoryEventLog();
-  const clock = new FakeClock();
-  const nodes = new LocalNodeRepository({ store, clock });
-  const pipeline = new HookPipeline(
-    { nodes, log: silentLog, events, settings: { ...defaultPipelineSettings, addPorts: 'all' }, clock },
-    [...DEFAULT_PROCESSING_HOOKS],
-    hookRegistry(),
-  );
-  const service = new IntrospectionService({
-    store,
-    nodes,
-    blobs,
-    events,
-    clock,
-    log: silentLog,
-    pipeline,
-    settings: { ...defaultSettings, powerOff: false },
-    rules: createRuleRunner({ store, nodes, events, clock }),
+  const { store, events, clock, nodes, service } = coreEnv({
+    settings: { powerOff: false },
+    pipeline: { addPorts: 'all' },
+    rules: createRuleRunner,
   });
   const ruleBook = new RuleBook({
     store,
