@@ -104,12 +104,9 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions): Promise<Fa
           .code(413)
           .send(errorBody(`Request body is larger than the limit of ${options.bodyLimit} bytes`));
       }
-      if (
-        error.code === 'FST_ERR_VALIDATION' ||
-        (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
-      ) {
-        return reply.code(error.statusCode ?? 400).send(errorBody(error.message));
-      }
+      // fastify's own 4xx (validation errors carry 400, unsupported media 415 …), in our format.
+      if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
+        return reply.code(error.statusCode).send(errorBody(error.message));
       log.error({ err: error.message, stack: error.stack, url: request.url }, 'unexpected error');
       return reply.code(500).send(errorBody('Internal server error'));
     },
