@@ -1,8 +1,7 @@
 // The CLI against the real fastify API (src/api) with in-memory store, blobs and event log: checks
 // that the client speaks the routes, bodies and status codes the daemon actually has.
 import test from 'ava';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -16,7 +15,7 @@ import { IntrospectionService } from '../../../src/core/introspection.js';
 import { LocalNodeRepository } from '../../../src/core/node-repository.js';
 import type { BlobStore, StateStore } from '../../../src/core/ports.js';
 import { RuleBook } from '../../../src/core/rule-book.js';
-import { cli } from './fake-api.js';
+import { cli, tempDir } from './fake-api.js';
 
 class MemoryEvents {
   private readonly log: EventRecord[] = [];
@@ -203,8 +202,7 @@ test('node, introspection, rule and discovery verbs work against the real API', 
   r = await run('node', 'list', '--format', 'json');
   t.deepEqual(JSON.parse(r.stdout), { nodes: [] });
 
-  const dir = await mkdtemp(join(tmpdir(), 'inspectord-cli-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t);
   const rules = join(dir, 'rules.yaml');
   await writeFile(
     rules,
