@@ -250,19 +250,27 @@ test('introspect --wait shows the node events emitted by the daemon', async (t) 
     '52:54:00:00:03:01',
   );
   t.is(r.code, 0, r.stderr);
-  const waiting = run(
-    'introspect',
-    'w1',
-    '--manage-boot',
-    'false',
-    '--wait',
-    '--poll-interval',
-    '0.05',
-    '--timeout',
-    '10',
-  );
-  // Abort from the side, as an operator would: the waiting CLI sees the node finish with an error.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  let seenWaiting: () => void = () => undefined;
+  const reportedWaiting = new Promise<void>((resolve) => (seenWaiting = resolve));
+  const waiting = cli(
+    [
+      'introspect',
+      'w1',
+      '--manage-boot',
+      'false',
+      '--wait',
+      '--poll-interval',
+      '0.05',
+      '--timeout',
+      '10',
+      '--url',
+      url,
+    ],
+    { onStdout: (stdout) => void (/\nw1: waiting\n/.test(stdout) && seenWaiting()) },
+  ).then((result) => (seenWaiting(), result));
+  // Abort from the side, as an operator would, once the CLI has reported the node waiting (a
+  // fixed delay raced its first poll on a loaded machine): it sees the node finish with an error.
+  await reportedWaiting;
   r = await run('abort', 'w1');
   t.is(r.code, 0, r.stderr);
   const w = await waiting;
