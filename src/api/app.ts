@@ -20,9 +20,14 @@ import type { ApiDeps } from './deps.js';
 
 export type { ApiDeps } from './deps.js';
 
+/** The path of a request URL, without the query string (which may carry new_ipmi_password). */
+function pathOf(url: string): string {
+  return url.split('?')[0] ?? '';
+}
+
 /** Paths served without authentication (the reference's public routes, plus health). */
 export function isPublicPath(url: string): boolean {
-  const path = url.split('?')[0] ?? '';
+  const path = pathOf(url);
   return (
     path === '/' ||
     /^\/v\d+\/?$/.test(path) ||
@@ -86,7 +91,7 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions): Promise<Fa
     request.apiVersion = parseRequestedVersion(request.headers);
     reply.header('X-OpenStack-Ironic-Inspector-API-Version', request.apiVersion.join('.'));
     reply.header('OpenStack-API-Version', `baremetal-introspection ${request.apiVersion.join('.')}`);
-    if (!isPublicPath(request.url) && !options.isPublic?.(request.url.split('?')[0] ?? ''))
+    if (!isPublicPath(request.url) && !options.isPublic?.(pathOf(request.url)))
       await deps.auth.check(request.headers.authorization);
   });
 
@@ -94,7 +99,7 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions): Promise<Fa
     (error: Error & { statusCode?: number; code?: string }, request: FastifyRequest, reply: FastifyReply) => {
       if (isAppError(error)) {
         if (error.status >= 500)
-          log.error({ err: error.message, code: error.code, url: request.url }, 'request failed');
+          log.error({ err: error.message, code: error.code, path: pathOf(request.url) }, 'request failed');
         if (error.code === 'ERR_API_UNAUTHORIZED')
           reply.header('WWW-Authenticate', 'Basic realm="inspectord"');
         return reply.code(error.status).send(errorBody(error.message));
@@ -104,19 +109,16 @@ export async function buildApp(deps: ApiDeps, options: BuildOptions): Promise<Fa
           .code(413)
           .send(errorBody(`Request body is larger than the limit of ${options.bodyLimit} bytes`));
       }
-      if (
-        error.code === 'FST_ERR_VALIDATION' ||
-        (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
-      ) {
-        return reply.code(error.statusCode ?? 400).send(errorBody(error.message));
-      }
-      log.error({ err: error.message, stack: error.stack, url: request.url }, 'unexpected error');
+      // fastify's own 4xx (validation errors carry 400, unsupported media 415 …), in our format.
+      if (error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500)
+        return reply.code(error.statusCode).send(errorBody(error.message));
+      log.error({ err: error.message, stack: error.stack, path: pathOf(request.url) }, 'unexpected error');
       return reply.code(500).send(errorBody('Internal server error'));
     },
   );
 
   app.setNotFoundHandler((request, reply) => {
-    const path = request.url.split('?')[0] ?? '';
+    const path = pathOf(request.url);
     const version = /^\/(v\d+)(\/|$)/.exec(path);
     if (version && version[1] !== 'v1') {
       return reply.code(404).send(errorBody(`Version ${version[1]} not found.`));

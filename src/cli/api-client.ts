@@ -29,7 +29,8 @@ export interface ApiResponse {
   text: string;
 }
 
-function describeCause(error: unknown): string {
+/** Why a fetch failed: its cause (ECONNREFUSED …) rather than the bare "fetch failed". */
+export function describeCause(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } }).cause;
   if (cause?.code && cause.message)
     return cause.message.includes(cause.code) ? cause.message : `${cause.code}: ${cause.message}`;
@@ -62,6 +63,12 @@ export class ApiClient {
     } catch {
       throw usageError(`--url "${options.url}" is not a URL`);
     }
+    // Checked first: fetch refuses such URLs with an error (shown as "cannot reach …") that would
+    // echo the password, and so would the messages below.
+    if (parsed.username !== '' || parsed.password !== '')
+      throw usageError(
+        '--url must not hold a user name or password: use --user/--password (or INSPECTORD_USER and INSPECTORD_PASSWORD)',
+      );
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
       throw usageError(`--url "${options.url}" must be an http:// or https:// URL`);
     // Like the reference client, accept the root URL or one ending in /v1.

@@ -1,6 +1,5 @@
 // Loads the INI config file against the schema: coerces types, fills defaults, validates, and
 // reports EVERY problem at once (unknown sections/options, bad types, out-of-range values).
-import { readFile } from 'node:fs/promises';
 import { parse } from 'ini';
 import { parseStrictBool } from '../core/strict-bool.js';
 import { schema, type Config, type OptionSpec } from './schema.js';
@@ -14,9 +13,6 @@ export class ConfigError extends Error {
     this.name = 'ConfigError';
   }
 }
-
-/** Strict boolean parse, as oslo.config / the reference's strutils (1/0, true/false, yes/no, on/off, t/f, y/n). */
-export const parseBool = parseStrictBool;
 
 function coerce(spec: OptionSpec, raw: unknown, where: string, problems: string[]): unknown {
   const text = Array.isArray(raw) ? raw.join(',') : String(raw ?? '');
@@ -42,7 +38,7 @@ function coerce(spec: OptionSpec, raw: unknown, where: string, problems: string[
       return n;
     }
     case 'bool': {
-      const b = typeof raw === 'boolean' ? raw : parseBool(text);
+      const b = typeof raw === 'boolean' ? raw : parseStrictBool(text);
       if (b === null) {
         problems.push(`${where}: "${text}" is not a boolean (true/false, yes/no, on/off, 1/0)`);
         return spec.default;
@@ -147,18 +143,6 @@ export function parseIni(text: string): Record<string, unknown> {
     sections.DEFAULT = { ...(sections.DEFAULT as Record<string, unknown> | undefined), ...defaults };
   }
   return sections;
-}
-
-/** Read and validate a config file. A missing file is an error unless `optional`. */
-export async function loadConfig(file: string, options: { optional?: boolean } = {}): Promise<Config> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT' && options.optional) return buildConfig({}, file);
-    throw new ConfigError(file, [`cannot read the file: ${(error as Error).message}`]);
-  }
-  return buildConfig(parseIni(text), file);
 }
 
 /** Apply `section.option=value` overrides (CLI flags) on top of a loaded config's sections. */

@@ -44,54 +44,46 @@ export class PromMetrics implements Metrics {
   }
 
   /** Same name → same metric: instrumentation may be set up again (reload) without a clash. */
-  counter<L extends string = never>(spec: MetricSpec<L>): CounterMetric<L> {
-    let metric = this.counters.get(spec.name);
+  private once<M>(metrics: Map<string, M>, name: string, create: () => M): M {
+    let metric = metrics.get(name);
     if (!metric) {
-      const counter = new Counter<string>({
-        name: spec.name,
-        help: spec.help,
-        labelNames: [...(spec.labelNames ?? [])],
-        registers: [this.registry],
-      });
-      metric = { inc: (labels, value = 1) => counter.inc(clean(labels), value) };
-      this.counters.set(spec.name, metric);
+      metric = create();
+      metrics.set(name, metric);
     }
-    return metric as CounterMetric<L>;
+    return metric;
+  }
+
+  private static base(spec: MetricSpec<string>): { name: string; help: string; labelNames: string[] } {
+    return { name: spec.name, help: spec.help, labelNames: [...(spec.labelNames ?? [])] };
+  }
+
+  counter<L extends string = never>(spec: MetricSpec<L>): CounterMetric<L> {
+    return this.once(this.counters, spec.name, () => {
+      const counter = new Counter<string>({ ...PromMetrics.base(spec), registers: [this.registry] });
+      return { inc: (labels, value = 1) => counter.inc(clean(labels), value) };
+    }) as CounterMetric<L>;
   }
 
   gauge<L extends string = never>(spec: MetricSpec<L>): GaugeMetric<L> {
-    let metric = this.gauges.get(spec.name);
-    if (!metric) {
-      const gauge = new Gauge<string>({
-        name: spec.name,
-        help: spec.help,
-        labelNames: [...(spec.labelNames ?? [])],
-        registers: [this.registry],
-      });
-      metric = {
+    return this.once(this.gauges, spec.name, () => {
+      const gauge = new Gauge<string>({ ...PromMetrics.base(spec), registers: [this.registry] });
+      return {
         set: (labels, value) => gauge.set(clean(labels), value),
         inc: (labels, value = 1) => gauge.inc(clean(labels), value),
         dec: (labels, value = 1) => gauge.dec(clean(labels), value),
       };
-      this.gauges.set(spec.name, metric);
-    }
-    return metric as GaugeMetric<L>;
+    }) as GaugeMetric<L>;
   }
 
   histogram<L extends string = never>(spec: HistogramSpec<L>): HistogramMetric<L> {
-    let metric = this.histograms.get(spec.name);
-    if (!metric) {
+    return this.once(this.histograms, spec.name, () => {
       const histogram = new Histogram<string>({
-        name: spec.name,
-        help: spec.help,
-        labelNames: [...(spec.labelNames ?? [])],
+        ...PromMetrics.base(spec),
         ...(spec.buckets ? { buckets: [...spec.buckets] } : {}),
         registers: [this.registry],
       });
-      metric = { observe: (labels, value) => histogram.observe(clean(labels), value) };
-      this.histograms.set(spec.name, metric);
-    }
-    return metric as HistogramMetric<L>;
+      return { observe: (labels, value) => histogram.observe(clean(labels), value) };
+    }) as HistogramMetric<L>;
   }
 
   collect<L extends string = never>(
@@ -109,7 +101,7 @@ export class PromMetrics implements Metrics {
         return [];
       }
     };
-    const base = { name: spec.name, help: spec.help, labelNames: [...(spec.labelNames ?? [])] };
+    const base = PromMetrics.base(spec);
     if (spec.type === 'gauge') {
       new Gauge<string>({
         ...base,

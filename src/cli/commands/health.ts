@@ -1,6 +1,7 @@
 // `health [--wait S] [--allow-unhealthy]`: GET /healthz. With --wait, retries until the daemon
 // answers (the unit's ExecStartPost readiness check, see systemd/inspectord.service).
 import type { Argv } from 'yargs';
+import { describeCause } from '../api-client.js';
 import type { CommandContext, Select } from '../context.js';
 import { CliFailure, EXIT, usageError } from '../failure.js';
 import { printJson } from '../output.js';
@@ -24,8 +25,7 @@ async function probe(ctx: CommandContext): Promise<Report> {
     response = await fetch(url, { signal: AbortSignal.any([ctx.signal, AbortSignal.timeout(5000)]) });
   } catch (error) {
     if (ctx.signal.aborted) throw new CliFailure(EXIT.interrupted, 'interrupted');
-    const cause = (error as { cause?: { message?: string } }).cause?.message ?? (error as Error).message;
-    throw new CliFailure(EXIT.unreachable, `cannot reach inspectord at ${url}: ${cause}`);
+    throw new CliFailure(EXIT.unreachable, `cannot reach inspectord at ${url}: ${describeCause(error)}`);
   }
   const text = await response.text();
   try {

@@ -274,6 +274,19 @@ export async function readInputFile(file: string): Promise<string> {
   }
 }
 
+/** `--poll-interval` and `--timeout` of `introspect --wait` and `wait`, checked alike. */
+function waitTiming(a: { 'poll-interval'?: unknown; timeout?: unknown }): {
+  pollIntervalS: number;
+  timeoutS?: number;
+} {
+  const pollIntervalS = Number(a['poll-interval']);
+  if (!(pollIntervalS > 0)) throw usageError('--poll-interval must be a positive number of seconds');
+  if (a.timeout === undefined) return { pollIntervalS };
+  const timeoutS = Number(a.timeout);
+  if (!(timeoutS > 0)) throw usageError('--timeout must be a positive number of seconds');
+  return { pollIntervalS, timeoutS };
+}
+
 export function registerIntrospectionCommands(y: Argv, select: Select): Argv {
   return y
     .command(
@@ -311,11 +324,7 @@ export function registerIntrospectionCommands(y: Argv, select: Select): Argv {
           a['manage-boot'] === undefined ? undefined : parseBoolFlag('manage-boot', a['manage-boot']);
         if (a['new-ipmi-username'] !== undefined && a['new-ipmi-password'] === undefined)
           throw usageError('--new-ipmi-username needs --new-ipmi-password');
-        const pollIntervalS = Number(a['poll-interval']);
-        if (!(pollIntervalS > 0)) throw usageError('--poll-interval must be a positive number of seconds');
-        const timeoutS = a.timeout === undefined ? undefined : Number(a.timeout);
-        if (timeoutS !== undefined && !(timeoutS > 0))
-          throw usageError('--timeout must be a positive number of seconds');
+        const timing = waitTiming(a);
         select((ctx) =>
           introspect(ctx, {
             nodes: (a.nodes as string[]).map(String),
@@ -327,8 +336,7 @@ export function registerIntrospectionCommands(y: Argv, select: Select): Argv {
               ? { newIpmiPassword: String(a['new-ipmi-password']) }
               : {}),
             wait: a.wait === true,
-            ...(timeoutS !== undefined ? { timeoutS } : {}),
-            pollIntervalS,
+            ...timing,
           }),
         );
       },
@@ -343,16 +351,11 @@ export function registerIntrospectionCommands(y: Argv, select: Select): Argv {
           .option('poll-interval', { type: 'number', default: 2, describe: 'seconds between polls' })
           .example('$0 wait node-1', 'after starting with --manage-boot false and powering on by hand'),
       (a) => {
-        const pollIntervalS = Number(a['poll-interval']);
-        if (!(pollIntervalS > 0)) throw usageError('--poll-interval must be a positive number of seconds');
-        const timeoutS = a.timeout === undefined ? undefined : Number(a.timeout);
-        if (timeoutS !== undefined && !(timeoutS > 0))
-          throw usageError('--timeout must be a positive number of seconds');
+        const timing = waitTiming(a);
         select((ctx) =>
           waitFor(ctx, {
             nodes: (a.nodes as string[]).map(String),
-            ...(timeoutS !== undefined ? { timeoutS } : {}),
-            pollIntervalS,
+            ...timing,
           }),
         );
       },

@@ -126,6 +126,13 @@ test('an invalid --url is a usage error', async (t) => {
   t.regex(r.stderr, /is not a URL/);
 });
 
+test('credentials inside --url are a usage error that does not echo the password', async (t) => {
+  const r = await cli(['list', '--url', 'http://admin:s3cret@127.0.0.1:5050']);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /--url must not hold a user name or password/);
+  t.false(r.stderr.includes('s3cret'));
+});
+
 test('an unknown command is a usage error (exit 2)', async (t) => {
   const r = await cli(['frobnicate']);
   t.is(r.code, 2);

@@ -1,10 +1,7 @@
 // rule test / rule apply, review list|show|resolve and node drift against a fake API.
 import test from 'ava';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describeChange } from '../../../src/cli/commands/rule-replay.js';
-import { FakeApi, NODE_UUID, cli } from './fake-api.js';
+import { FakeApi, NODE_UUID, cli, tempFile } from './fake-api.js';
 
 const REVIEW_ID = '5f5f5f5f-0000-4000-8000-000000000001';
 const report = {
@@ -35,10 +32,11 @@ for (const [change, text] of changeCases) {
 }
 
 test('rule test posts the file rules and nodes to /v1/rules/dry-run and prints the changes', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'inspectord-cli-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const file = join(dir, 'r.yaml');
-  await writeFile(file, 'conditions: []\nactions: [{action: add-trait, name: CUSTOM_X}]\n');
+  const file = await tempFile(
+    t,
+    'r.yaml',
+    'conditions: []\nactions: [{action: add-trait, name: CUSTOM_X}]\n',
+  );
   const fake = await new FakeApi().on('POST /v1/rules/dry-run', { body: report }).start();
   t.teardown(() => fake.stop());
   const r = await cli(['rule', 'test', file, '--node', 'n1', '--url', fake.url]);

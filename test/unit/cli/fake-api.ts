@@ -1,7 +1,10 @@
 // A tiny recording HTTP server on 127.0.0.1 that answers like the inspectord API, plus a runner
-// that calls runCli against it with captured stdout/stderr.
+// that calls runCli against it with captured stdout/stderr, and temporary input files.
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { runCli } from '../../../src/cli/index.js';
 import type { ServeArgs } from '../../../src/cli/index.js';
 
@@ -145,4 +148,20 @@ export function statusBody(overrides: Record<string, unknown> = {}): Record<stri
     links: [{ rel: 'self', href: `http://x/v1/introspection/${NODE_UUID}` }],
     ...overrides,
   };
+}
+
+type Teardown = { teardown: (f: () => Promise<void>) => void };
+
+/** A fresh directory removed when the test ends. */
+export async function tempDir(t: Teardown): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'inspectord-cli-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A file `name` holding `text` in a fresh directory removed when the test ends; returns its path. */
+export async function tempFile(t: Teardown, name: string, text: string): Promise<string> {
+  const path = join(await tempDir(t), name);
+  await writeFile(path, text);
+  return path;
 }

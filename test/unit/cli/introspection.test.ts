@@ -1,10 +1,19 @@
 // introspect/start (with --wait progress, exit codes, timeout), status, list, abort, reprocess and
 // data save against a recording fake API.
 import test from 'ava';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { FakeApi, NODE2_UUID, NODE_UUID, cli, statusBody, type Handler, type Reply } from './fake-api.js';
+import {
+  FakeApi,
+  NODE2_UUID,
+  NODE_UUID,
+  cli,
+  statusBody,
+  tempDir,
+  tempFile,
+  type Handler,
+  type Reply,
+} from './fake-api.js';
 
 /** Each call answers the next reply; the last one repeats. */
 function sequence(replies: Reply[]): Handler {
@@ -22,12 +31,6 @@ function event(seq: number, type: string, message: string, mac?: string): Record
     message,
     ...(mac ? { mac } : {}),
   };
-}
-
-async function tempDir(t: { teardown: (f: () => Promise<void>) => void }): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'inspectord-cli-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  return dir;
 }
 
 test('introspect posts one start per node and prints nothing without --wait', async (t) => {
@@ -416,9 +419,7 @@ test('reprocess posts without a body', async (t) => {
 });
 
 test('reprocess --data posts the file as the JSON body', async (t) => {
-  const dir = await tempDir(t);
-  const file = join(dir, 'data.json');
-  await writeFile(file, '{"inventory": {"interfaces": []}}');
+  const file = await tempFile(t, 'data.json', '{"inventory": {"interfaces": []}}');
   const fake = await new FakeApi()
     .on('POST /v1/introspection/node-1/data/unprocessed', { status: 202, body: {} })
     .start();
@@ -430,9 +431,7 @@ test('reprocess --data posts the file as the JSON body', async (t) => {
 });
 
 test('reprocess --data with invalid JSON is a usage error and sends nothing', async (t) => {
-  const dir = await tempDir(t);
-  const file = join(dir, 'data.json');
-  await writeFile(file, '{not json');
+  const file = await tempFile(t, 'data.json', '{not json');
   const fake = await new FakeApi().start();
   t.teardown(() => fake.stop());
   const r = await cli(['reprocess', 'node-1', '--data', file, '--url', fake.url]);

@@ -1,10 +1,7 @@
 // node add/list/show/set/unset/delete/import and node port list/add.
 import test from 'ava';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseKeyValue } from '../../../src/cli/commands/node.js';
-import { FakeApi, NODE2_UUID, NODE_UUID, cli, type Handler } from './fake-api.js';
+import { FakeApi, NODE2_UUID, NODE_UUID, cli, tempFile, type Handler } from './fake-api.js';
 
 const NODE = {
   uuid: NODE_UUID,
@@ -20,18 +17,6 @@ const NODE = {
   updated_at: null,
   links: [{ rel: 'self', href: `http://x/v1/nodes/${NODE_UUID}` }],
 };
-
-async function file(
-  t: { teardown: (f: () => Promise<void>) => void },
-  name: string,
-  text: string,
-): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'inspectord-cli-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const path = join(dir, name);
-  await writeFile(path, text);
-  return path;
-}
 
 test('node add posts driver info, properties, extra and inline ports', async (t) => {
   const fake = await new FakeApi().on('POST /v1/nodes', { status: 201, body: NODE }).start();
@@ -322,7 +307,7 @@ const CSV =
 test('node import creates one node per row and reports each row', async (t) => {
   const fake = await new FakeApi().on('POST /v1/nodes', createNodes([])).start();
   t.teardown(() => fake.stop());
-  const path = await file(t, 'nodes.csv', CSV.split('\n').slice(0, 3).join('\n'));
+  const path = await tempFile(t, 'nodes.csv', CSV.split('\n').slice(0, 3).join('\n'));
   const r = await cli(['node', 'import', path, '--url', fake.url]);
   t.is(r.code, 0, r.stderr);
   t.deepEqual(JSON.parse(fake.requests[0]!.body), {
@@ -343,7 +328,7 @@ test('node import creates one node per row and reports each row', async (t) => {
 test('node import reports failed rows, keeps going and exits 1', async (t) => {
   const fake = await new FakeApi().on('POST /v1/nodes', createNodes(['n1'])).start();
   t.teardown(() => fake.stop());
-  const path = await file(t, 'nodes.csv', CSV);
+  const path = await tempFile(t, 'nodes.csv', CSV);
   const r = await cli(['node', 'import', path, '--url', fake.url]);
   t.is(r.code, 1);
   t.is(fake.requests.length, 2, 'the row with a bad MAC is never sent');
@@ -359,7 +344,7 @@ test('node import reports failed rows, keeps going and exits 1', async (t) => {
 test('node import --format json prints one result per row', async (t) => {
   const fake = await new FakeApi().on('POST /v1/nodes', createNodes(['n1'])).start();
   t.teardown(() => fake.stop());
-  const path = await file(t, 'nodes.csv', CSV);
+  const path = await tempFile(t, 'nodes.csv', CSV);
   const r = await cli(['node', 'import', path, '--format', 'json', '--url', fake.url]);
   t.is(r.code, 1);
   t.deepEqual(JSON.parse(r.stdout), [
@@ -372,7 +357,7 @@ test('node import --format json prints one result per row', async (t) => {
 test('node import with a bad header is a usage error and sends nothing', async (t) => {
   const fake = await new FakeApi().start();
   t.teardown(() => fake.stop());
-  const path = await file(t, 'nodes.csv', 'nom,mac\nn1,52:54:00:00:00:01\n');
+  const path = await tempFile(t, 'nodes.csv', 'nom,mac\nn1,52:54:00:00:00:01\n');
   const r = await cli(['node', 'import', path, '--url', fake.url]);
   t.is(r.code, 2);
   t.regex(r.stderr, /unknown column\(s\) "nom"/);
@@ -383,7 +368,7 @@ test('node import stops with exit 3 when the daemon is unreachable', async (t) =
   const fake = await new FakeApi().start();
   const url = fake.url;
   await fake.stop();
-  const path = await file(t, 'nodes.csv', CSV);
+  const path = await tempFile(t, 'nodes.csv', CSV);
   const r = await cli(['node', 'import', path, '--url', url]);
   t.is(r.code, 3);
   t.regex(r.stderr, /cannot reach inspectord/);

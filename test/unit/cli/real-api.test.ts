@@ -1,8 +1,7 @@
 // The CLI against the real fastify API (src/api) with in-memory store, blobs and event log: checks
 // that the client speaks the routes, bodies and status codes the daemon actually has.
 import test from 'ava';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -16,7 +15,7 @@ import { IntrospectionService } from '../../../src/core/introspection.js';
 import { LocalNodeRepository } from '../../../src/core/node-repository.js';
 import type { BlobStore, StateStore } from '../../../src/core/ports.js';
 import { RuleBook } from '../../../src/core/rule-book.js';
-import { cli } from './fake-api.js';
+import { cli, tempDir } from './fake-api.js';
 
 class MemoryEvents {
   private readonly log: EventRecord[] = [];
@@ -203,8 +202,7 @@ test('node, introspection, rule and discovery verbs work against the real API', 
   r = await run('node', 'list', '--format', 'json');
   t.deepEqual(JSON.parse(r.stdout), { nodes: [] });
 
-  const dir = await mkdtemp(join(tmpdir(), 'inspectord-cli-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDir(t);
   const rules = join(dir, 'rules.yaml');
   await writeFile(
     rules,
@@ -252,19 +250,27 @@ test('introspect --wait shows the node events emitted by the daemon', async (t) 
     '52:54:00:00:03:01',
   );
   t.is(r.code, 0, r.stderr);
-  const waiting = run(
-    'introspect',
-    'w1',
-    '--manage-boot',
-    'false',
-    '--wait',
-    '--poll-interval',
-    '0.05',
-    '--timeout',
-    '10',
-  );
-  // Abort from the side, as an operator would: the waiting CLI sees the node finish with an error.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  let seenWaiting: () => void = () => undefined;
+  const reportedWaiting = new Promise<void>((resolve) => (seenWaiting = resolve));
+  const waiting = cli(
+    [
+      'introspect',
+      'w1',
+      '--manage-boot',
+      'false',
+      '--wait',
+      '--poll-interval',
+      '0.05',
+      '--timeout',
+      '10',
+      '--url',
+      url,
+    ],
+    { onStdout: (stdout) => void (/\nw1: waiting\n/.test(stdout) && seenWaiting()) },
+  ).then((result) => (seenWaiting(), result));
+  // Abort from the side, as an operator would, once the CLI has reported the node waiting (a
+  // fixed delay raced its first poll on a loaded machine): it sees the node finish with an error.
+  await reportedWaiting;
   r = await run('abort', 'w1');
   t.is(r.code, 0, r.stderr);
   const w = await waiting;

@@ -1,10 +1,7 @@
 // rule import (JSON/YAML, one rule or a list), list, show, delete, purge.
 import test from 'ava';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseRulesFile } from '../../../src/cli/commands/rule.js';
-import { FakeApi, RULE_UUID, cli, type Handler } from './fake-api.js';
+import { FakeApi, RULE_UUID, cli, tempFile, type Handler } from './fake-api.js';
 
 const RULE_A = {
   description: 'set memory',
@@ -32,18 +29,6 @@ function createRule(): Handler {
   };
 }
 
-async function ruleFile(
-  t: { teardown: (f: () => Promise<void>) => void },
-  name: string,
-  text: string,
-): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'inspectord-cli-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const file = join(dir, name);
-  await writeFile(file, text);
-  return file;
-}
-
 const IMPORT_CASES: Array<[string, string, string, unknown[]]> = [
   ['one JSON rule', 'rule.json', JSON.stringify(RULE_A), [RULE_A]],
   ['a JSON list', 'rules.json', JSON.stringify([RULE_A, RULE_B]), [RULE_A, RULE_B]],
@@ -65,7 +50,7 @@ for (const [title, name, text, expected] of IMPORT_CASES) {
   test(`rule import of ${title} posts each rule exactly as written`, async (t) => {
     const fake = await new FakeApi().on('POST /v1/rules', createRule()).start();
     t.teardown(() => fake.stop());
-    const file = await ruleFile(t, name, text);
+    const file = await tempFile(t, name, text);
     const r = await cli(['rule', 'import', file, '--url', fake.url]);
     t.is(r.code, 0, r.stderr);
     t.deepEqual(
@@ -80,7 +65,7 @@ for (const [title, name, text, expected] of IMPORT_CASES) {
 test('rule import prints uuid and description of each created rule', async (t) => {
   const fake = await new FakeApi().on('POST /v1/rules', createRule()).start();
   t.teardown(() => fake.stop());
-  const file = await ruleFile(t, 'r.json', JSON.stringify(RULE_B));
+  const file = await tempFile(t, 'r.json', JSON.stringify(RULE_B));
   const r = await cli(['rule', 'import', file, '--url', fake.url]);
   t.is(
     r.stdout,
@@ -106,7 +91,7 @@ test('rule import stops at the first refused rule, shows what was created and ex
     )
     .start();
   t.teardown(() => fake.stop());
-  const file = await ruleFile(t, 'r.json', JSON.stringify([RULE_A, RULE_A, RULE_A]));
+  const file = await tempFile(t, 'r.json', JSON.stringify([RULE_A, RULE_A, RULE_A]));
   const r = await cli(['rule', 'import', file, '--format', 'json', '--url', fake.url]);
   t.is(r.code, 1);
   t.is(fake.requests.length, 2);
@@ -117,7 +102,7 @@ test('rule import stops at the first refused rule, shows what was created and ex
 test('rule import of a file that is not a rule is a usage error', async (t) => {
   const fake = await new FakeApi().start();
   t.teardown(() => fake.stop());
-  const file = await ruleFile(t, 'r.yaml', '- just a string\n');
+  const file = await tempFile(t, 'r.yaml', '- just a string\n');
   const r = await cli(['rule', 'import', file, '--url', fake.url]);
   t.is(r.code, 2);
   t.regex(r.stderr, /rule 1 is not an object/);

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { readFileSync } from 'node:fs';
 import { renderExample, renderMarkdown } from '../../../src/config/generate-docs.js';
-import { buildConfig, ConfigError, parseBool, parseIni, withOverrides } from '../../../src/config/load.js';
+import { parseStrictBool } from '../../../src/core/strict-bool.js';
+import { buildConfig, ConfigError, parseIni, withOverrides } from '../../../src/config/load.js';
 
 const root = new URL('../../../../', import.meta.url);
 
@@ -91,7 +92,7 @@ for (const [text, value] of [
   ['n', false],
   ['maybe', null],
 ] as const) {
-  test(`parseBool("${text}") = ${String(value)}`, (t) => {
-    t.is(parseBool(text), value);
+  test(`parseStrictBool("${text}") = ${String(value)}`, (t) => {
+    t.is(parseStrictBool(text), value);
   });
 }
