@@ -23,6 +23,7 @@ import {
   type LeaseStore,
   type ResponderOptions,
 } from './dhcp/responder.js';
+import type { ExplainSources } from './explain.js';
 import { NftablesPxeFilter, NoopPxeFilter } from './firewall/filter.js';
 import { policyKey } from './firewall/ruleset.js';
 import type { Knock } from './firewall/ruleset.js';
@@ -531,16 +532,7 @@ export class Netboot {
    * same functions the real path uses: the decision hook, the live DHCP responder (or, with DHCP
    * off, a fresh one from [dhcp] for "what it would send"), the boot renderer.
    */
-  explainSources(): {
-    config: Config;
-    clock: Clock;
-    policy: FilterPolicy;
-    nodeOf: (mac: string) => string | undefined;
-    decide: DecideFn;
-    dhcpRunning: boolean;
-    responder: () => DhcpResponder;
-    renderer: () => Promise<BootRenderer>;
-  } {
+  explainSources(): ExplainSources {
     const { config, clock } = this.deps;
     const decide = createDecide({ policy: () => this.policy(), nodeOf: (mac) => this.nodeOf(mac), clock });
     return {
