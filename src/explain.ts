@@ -22,7 +22,7 @@ import {
 } from './dhcp/packet.js';
 import { archName } from './dhcp/pxe.js';
 import type { DecideFn, DhcpResponder } from './dhcp/responder.js';
-import type { BootConfigKind } from './http-boot/boot-config.js';
+import { grubConfigPath, pxelinuxConfigPath, type BootConfigKind } from './http-boot/boot-config.js';
 import type { BootRenderer } from './netboot.js';
 
 /** What an operator asks about: one client, described as its DHCP DISCOVER would describe it. */
@@ -189,13 +189,12 @@ export function bootConfigFor(
   mac: string,
 ): { kind: BootConfigKind; path: string } | null {
   if (!file) return null;
-  const hyphen = mac.replace(/:/g, '-');
   const base = file.split('/').pop() ?? file;
   // iPXE (a script URL, or the iPXE binary that then fetches the per-MAC script over HTTP).
   if (/\.ipxe$/.test(base) || /ipxe|undionly|snponly/i.test(base))
     return { kind: 'ipxe', path: `ipxe/${mac}.ipxe` };
-  if (/pxelinux|\.0$/i.test(base)) return { kind: 'pxelinux', path: `pxelinux.cfg/01-${hyphen}` };
-  if (/grub/i.test(base)) return { kind: 'grub', path: `grub.cfg-01-${hyphen}` };
+  if (/pxelinux|\.0$/i.test(base)) return { kind: 'pxelinux', path: pxelinuxConfigPath(mac) };
+  if (/grub/i.test(base)) return { kind: 'grub', path: grubConfigPath(mac) };
   return null;
 }
 

@@ -23,6 +23,7 @@ import {
   type LeaseStore,
   type ResponderOptions,
 } from './dhcp/responder.js';
+import type { ExplainSources } from './explain.js';
 import { NftablesPxeFilter, NoopPxeFilter } from './firewall/filter.js';
 import { policyKey } from './firewall/ruleset.js';
 import type { Knock } from './firewall/ruleset.js';
@@ -117,8 +118,10 @@ export function createDecide(deps: {
 // Node changes → filter sync
 
 /**
- * A NodeRepository that reports every change of nodes or ports (enrolment, deletion, ports added by
- * the pipeline), so the PXE filter follows them without waiting for the next period.
+ * A NodeRepository that reports every change of the set of port addresses (enrolment, deletion,
+ * ports added or removed by the pipeline), so the PXE filter follows them without waiting for the
+ * next period. Node and port field updates are not reported: the policy reads only port addresses,
+ * and every callback makes several such updates.
  */
 export class NotifyingNodeRepository implements NodeRepository {
   private readonly listeners: Array<() => void> = [];
@@ -147,14 +150,14 @@ export class NotifyingNodeRepository implements NodeRepository {
     return this.changed(this.inner.create(input, options));
   }
   patch(uuid: string, operations: PatchOperation[]): Promise<NodeRecord> {
-    return this.changed(this.inner.patch(uuid, operations));
+    return this.inner.patch(uuid, operations);
   }
   update(
     uuid: string,
     mutate: (node: NodeRecord) => void,
     options?: { durable?: boolean },
   ): Promise<NodeRecord> {
-    return this.changed(this.inner.update(uuid, mutate, options));
+    return this.inner.update(uuid, mutate, options);
   }
   delete(uuid: string): Promise<void> {
     return this.changed(this.inner.delete(uuid));
@@ -169,7 +172,8 @@ export class NotifyingNodeRepository implements NodeRepository {
     return this.changed(this.inner.createPort(nodeUuid, input));
   }
   updatePort(uuid: string, mutate: (port: PortRecord) => void): Promise<PortRecord> {
-    return this.changed(this.inner.updatePort(uuid, mutate));
+    // A port keeps its address (LocalNodeRepository.updatePort), the only field the policy reads.
+    return this.inner.updatePort(uuid, mutate);
   }
   deletePort(uuid: string): Promise<void> {
     return this.changed(this.inner.deletePort(uuid));
@@ -474,8 +478,11 @@ export class Netboot {
   private files: BootFiles | null = null;
   private cached: FilterPolicy | null = null;
   private lastSyncedKey: string | undefined;
-  private syncing: Promise<void> | null = null;
-  private pending: 'none' | 'changed' | 'forced' = 'none';
+  /** The sync in progress (or the last one), never rejecting. */
+  private running: Promise<void> = Promise.resolve();
+  /** The sync not started yet, which new requests join. */
+  private next: Promise<void> | null = null;
+  private nextForced = false;
   private timer: NodeJS.Timeout | undefined;
   private started: Array<() => Promise<void>> = [];
   private closed = false;
@@ -525,16 +532,7 @@ export class Netboot {
    * same functions the real path uses: the decision hook, the live DHCP responder (or, with DHCP
    * off, a fresh one from [dhcp] for "what it would send"), the boot renderer.
    */
-  explainSources(): {
-    config: Config;
-    clock: Clock;
-    policy: FilterPolicy;
-    nodeOf: (mac: string) => string | undefined;
-    decide: DecideFn;
-    dhcpRunning: boolean;
-    responder: () => DhcpResponder;
-    renderer: () => Promise<BootRenderer>;
-  } {
+  explainSources(): ExplainSources {
     const { config, clock } = this.deps;
     const decide = createDecide({ policy: () => this.policy(), nodeOf: (mac) => this.nodeOf(mac), clock });
     return {
@@ -560,37 +558,38 @@ export class Netboot {
     return this.cached;
   }
 
-  /** Something the policy depends on changed (introspection, nodes/ports, discovery): re-sync. */
+  /**
+   * Something the policy depends on changed (introspection, ports, discovery): re-sync. The policy
+   * itself is rebuilt only when read (the DHCP hook, explain, the next sync), so it is always
+   * current; the noop driver ignores it, so there is nothing to sync.
+   */
   policyChanged(): Promise<void> {
     this.cached = null;
+    if (this.filter instanceof NoopPxeFilter) return Promise.resolve();
     return this.requestSync(false);
   }
 
   /**
-   * Coalesced sync. A change-triggered sync touches the filter only when the policy differs from
-   * the last one applied (or the last sync failed); the periodic one always runs, which re-checks
-   * the table, reads the knocks and retries after a failure.
+   * Coalesced sync: requests made before the next one starts join it, one tick late so that a
+   * burst of changes (one callback's store writes) costs one policy build. A change-triggered
+   * sync touches the filter only when the policy differs from the last one applied (or the last
+   * sync failed); a forced one (start, the period) always runs, which re-checks the table, reads
+   * the knocks and retries after a failure.
    */
   requestSync(force: boolean): Promise<void> {
     if (this.closed) return Promise.resolve();
-    if (this.syncing) {
-      if (force) this.pending = 'forced';
-      else if (this.pending === 'none') this.pending = 'changed';
-      return this.syncing;
-    }
-    const run = (async () => {
-      let mode: 'changed' | 'forced' = force ? 'forced' : 'changed';
-      for (;;) {
-        await this.syncOnce(mode === 'forced');
-        if (this.pending === 'none' || this.closed) break;
-        mode = this.pending;
-        this.pending = 'none';
-      }
-    })();
-    this.syncing = run.finally(() => {
-      this.syncing = null;
+    this.nextForced ||= force;
+    if (this.next) return this.next;
+    const next = this.running.then(async () => {
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      this.next = null;
+      const forced = this.nextForced;
+      this.nextForced = false;
+      if (!this.closed) await this.syncOnce(forced);
     });
-    return this.syncing;
+    this.next = next;
+    this.running = next.catch(() => undefined);
+    return next;
   }
 
   private async syncOnce(force: boolean): Promise<void> {
@@ -719,7 +718,7 @@ export class Netboot {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.syncing?.catch(() => undefined);
+    await this.running;
     for (const stop of this.started.reverse()) {
       try {
         await stop();

@@ -20,6 +20,7 @@ import {
   wantedSets,
   type Knock,
   type RulesetOptions,
+  type WantedSets,
 } from './ruleset.js';
 
 export interface NftablesPxeFilterOptions extends RulesetOptions {
@@ -150,8 +151,9 @@ export class NftablesPxeFilter implements PxeFilter {
         appliedNow = true;
       } else if (key !== this.appliedKey) {
         try {
-          await this.nft.apply(updateBatch(wantedSets(policy, this.clock.now()), this.options));
-          this.remember(policy);
+          const wanted = wantedSets(policy, this.clock.now());
+          await this.nft.apply(updateBatch(wanted, this.options));
+          this.remember(policy, wanted, key);
         } catch (error) {
           if (isAppError(error) && error.code !== 'ERR_FIREWALL_NFT_FAILED') throw error;
           // The table may have been changed under us; a full rebuild is one transaction too.
@@ -196,19 +198,20 @@ export class NftablesPxeFilter implements PxeFilter {
 
   private async applyFull(policy: FilterPolicy): Promise<void> {
     this.needsRebuild = true;
-    await this.nft.apply(startBatch(wantedSets(policy, this.clock.now()), this.options));
+    const wanted = wantedSets(policy, this.clock.now());
+    await this.nft.apply(startBatch(wanted, this.options));
     this.needsRebuild = false;
     // A rebuilt table has an empty knocks set: report its MACs afresh.
     this.reported.clear();
-    this.remember(policy);
+    this.remember(policy, wanted, policyKey(policy));
   }
 
-  private remember(policy: FilterPolicy): void {
-    const wanted = wantedSets(policy, this.clock.now());
+  /** Record what the kernel now holds: `wanted` and `key` are what was just applied for `policy`. */
+  private remember(policy: FilterPolicy, wanted: WantedSets, key: string): void {
     if (wanted.invalid.length > 0) {
       this.log.warn({ invalid: wanted.invalid }, 'PXE filter policy holds invalid MAC addresses; left out');
     }
-    this.appliedKey = policyKey(policy);
+    this.appliedKey = key;
     this.applied = { allowed: wanted.allowed.length, denied: wanted.denied.length };
     this.policy = policy;
   }

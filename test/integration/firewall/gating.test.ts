@@ -8,7 +8,7 @@ import type { NftablesPxeFilter } from '../../../src/firewall/filter.js';
 import { names, parseCounters } from '../../../src/firewall/ruleset.js';
 import { Netns, link, requireTools } from '../../helpers/netns.js';
 import { sleep, waitFor } from '../../helpers/wait.js';
-import { NFT, listTable, makeFilter, nftShim, runCode, tableNames, type Shim } from './harness.js';
+import { NFT, dhcp, listTable, makeFilter, nftShim, setMac, tableNames, type Shim } from './harness.js';
 
 interface World {
   server: Netns;
@@ -92,38 +92,9 @@ function w(): World {
   return world;
 }
 
-async function setMac(mac: string): Promise<void> {
-  const { client, clientIf } = w();
-  await client.exec('ip', ['link', 'set', clientIf, 'down']);
-  await client.exec('ip', ['link', 'set', clientIf, 'address', mac]);
-  await client.exec('ip', ['link', 'set', clientIf, 'up']);
-}
-
-/** One DHCP attempt: true when a lease was obtained (udhcpc exits 0), false on "no lease". */
-async function dhcp(ns: Netns, ifname: string): Promise<boolean> {
-  const result = await runCode('ip', [
-    'netns',
-    'exec',
-    ns.name,
-    'busybox',
-    'udhcpc',
-    '-i',
-    ifname,
-    '-n',
-    '-q',
-    '-t',
-    '2',
-    '-T',
-    '1',
-    '-s',
-    '/bin/true',
-  ]);
-  return result.code === 0 && /lease of .* obtained/.test(result.output);
-}
-
 const leaseAs = async (mac: string): Promise<boolean> => {
-  await setMac(mac);
-  return dhcp(w().client, w().clientIf);
+  await setMac(w().client, w().clientIf, mac);
+  return (await dhcp(w().client, w().clientIf)) !== null;
 };
 
 async function counter(name: string): Promise<number> {
@@ -139,7 +110,7 @@ const policy = (over: Partial<FilterPolicy> = {}): FilterPolicy => ({
 
 // Serial: each test builds on the filter state the previous one left.
 test.serial('without the filter, dnsmasq answers on the second interface too (baseline)', async (t) => {
-  t.true(await dhcp(w().client2, w().client2If));
+  t.not(await dhcp(w().client2, w().client2If), null);
 });
 
 test.serial('an enrolled node not under introspection gets no lease and the timeline says why', async (t) => {
@@ -186,7 +157,7 @@ test.serial('starting introspection of the denied node opens it; finishing close
 
 test.serial('a client on the second interface of the server gets nothing (confinement)', async (t) => {
   const before = await counter(names.counters.confined);
-  t.false(await dhcp(w().client2, w().client2If));
+  t.is(await dhcp(w().client2, w().client2If), null);
   t.true((await counter(names.counters.confined)) > before);
 });
 

@@ -63,13 +63,58 @@ export function makeFilter(
 }
 
 /** Run a command, resolving with its exit code and output instead of rejecting. */
-export function runCode(cmd: string, args: string[]): Promise<{ code: number; output: string }> {
+export function runCode(
+  cmd: string,
+  args: string[],
+  timeout = 20_000,
+): Promise<{ code: number; output: string }> {
   return new Promise((resolve) => {
-    execFile(cmd, args, { timeout: 20_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, output: `${stdout}${stderr}` });
-    });
+    execFile(
+      cmd,
+      args,
+      { timeout, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, output: `${stdout.toString()}${stderr.toString()}` });
+      },
+    );
   });
+}
+
+export async function setMac(ns: Netns, ifname: string, mac: string): Promise<void> {
+  await ns.exec('ip', ['link', 'set', ifname, 'down']);
+  await ns.exec('ip', ['addr', 'flush', 'dev', ifname]);
+  await ns.exec('ip', ['link', 'set', ifname, 'address', mac]);
+  await ns.exec('ip', ['link', 'set', ifname, 'up']);
+}
+
+/**
+ * One DHCP attempt with busybox udhcpc as a UEFI x64 PXE client (option 93 = 7): the leased address
+ * or null when no lease came ("no lease" is what a refused client sees).
+ */
+export async function dhcp(ns: Netns, ifname: string, extra: string[] = []): Promise<string | null> {
+  const result = await runCode('ip', [
+    'netns',
+    'exec',
+    ns.name,
+    'busybox',
+    'udhcpc',
+    '-i',
+    ifname,
+    '-n',
+    '-q',
+    '-t',
+    '2',
+    '-T',
+    '1',
+    '-x',
+    '0x5d:0007',
+    ...extra,
+    '-s',
+    '/bin/true',
+  ]);
+  const m = /lease of (\S+) obtained/.exec(result.output);
+  return result.code === 0 && m?.[1] ? m[1] : null;
 }
 
 /** `nft -j list tables` inside ns: the names of all tables. */

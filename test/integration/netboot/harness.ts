@@ -1,13 +1,13 @@
 // Shared world of the netboot integration tests: `inspectord serve` inside a server namespace with
 // DHCP, TFTP, HTTP boot and the nftables filter on; clients in other namespaces over veths.
-import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { api, startDaemon, type DaemonHandle } from '../../helpers/daemon.js';
 import { Netns, link } from '../../helpers/netns.js';
 
-export const NFT = '/usr/sbin/nft';
+// Process, udhcpc and nft helpers are the firewall harness's (one copy for both suites).
+export { NFT, dhcp, runCode, setMac, tableNames } from '../firewall/harness.js';
 
 export type Sections = Record<string, Record<string, string | number | boolean>>;
 
@@ -90,61 +90,6 @@ export async function buildWorld(
   };
 }
 
-/** Run a command, resolving with its exit code and output instead of rejecting. */
-export function runCode(
-  cmd: string,
-  args: string[],
-  timeout = 20_000,
-): Promise<{ code: number; output: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      cmd,
-      args,
-      { timeout, encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
-      (error, stdout, stderr) => {
-        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-        resolve({ code, output: `${stdout.toString()}${stderr.toString()}` });
-      },
-    );
-  });
-}
-
-export async function setMac(ns: Netns, ifname: string, mac: string): Promise<void> {
-  await ns.exec('ip', ['link', 'set', ifname, 'down']);
-  await ns.exec('ip', ['addr', 'flush', 'dev', ifname]);
-  await ns.exec('ip', ['link', 'set', ifname, 'address', mac]);
-  await ns.exec('ip', ['link', 'set', ifname, 'up']);
-}
-
-/**
- * One DHCP attempt with busybox udhcpc as a UEFI x64 PXE client (option 93 = 7): the leased address
- * or null when no lease came ("no lease" is what a refused client sees).
- */
-export async function dhcp(ns: Netns, ifname: string, extra: string[] = []): Promise<string | null> {
-  const result = await runCode('ip', [
-    'netns',
-    'exec',
-    ns.name,
-    'busybox',
-    'udhcpc',
-    '-i',
-    ifname,
-    '-n',
-    '-q',
-    '-t',
-    '2',
-    '-T',
-    '1',
-    '-x',
-    '0x5d:0007',
-    ...extra,
-    '-s',
-    '/bin/true',
-  ]);
-  const m = /lease of (\S+) obtained/.exec(result.output);
-  return result.code === 0 && m?.[1] ? m[1] : null;
-}
-
 export interface TimelineEvent {
   seq: number;
   type: string;
@@ -159,12 +104,4 @@ export async function timeline(world: World, query: string): Promise<TimelineEve
   if (r.status !== 200) throw new Error(`GET /v1/events?${query} → ${r.status}: ${r.text}`);
   const body = r.json as { events?: TimelineEvent[] } | TimelineEvent[];
   return Array.isArray(body) ? body : (body.events ?? []);
-}
-
-/** `nft -j list tables` inside ns: the names of all tables. */
-export async function tableNames(ns: Netns): Promise<string[]> {
-  const out = JSON.parse(await ns.exec(NFT, ['-j', 'list', 'tables'])) as {
-    nftables: Array<{ table?: { name: string } }>;
-  };
-  return out.nftables.flatMap((e) => (e.table ? [e.table.name] : []));
 }
