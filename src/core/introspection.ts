@@ -643,8 +643,9 @@ export class IntrospectionService {
     const grant = this.deps.callbackAuth?.precheck(token, authContext);
     const logs = typeof data.logs === 'string' ? data.logs : null;
     delete data.logs;
-    // The unprocessed copy is the ramdisk's data as posted (minus logs), before any hook ran.
-    const unprocessed = JSON.stringify(data);
+    // The unprocessed copy is the ramdisk's data as posted (minus logs), before any hook ran;
+    // serialised only when it is stored (a 10 MiB inventory costs milliseconds).
+    const unprocessed = this.deps.settings.storeData ? JSON.stringify(data) : null;
     const phase1Errors = await this.deps.pipeline.beforeProcessing(data);
     let found = lookupNode(this.records, data);
     if (grant) this.deps.callbackAuth?.authorize(grant, 'error' in found ? null : found.uuid, authContext);
@@ -688,11 +689,9 @@ export class IntrospectionService {
         type: 'callback.received',
         node: uuid,
         message: `ramdisk data received (lookup score ${found.score})`,
-        ...(typeof data.boot_interface === 'string' ? { mac: data.boot_interface } : {}),
+        ...(bootMac ? { mac: bootMac } : {}),
       });
-      if (this.deps.settings.storeData) {
-        await this.deps.blobs.putData(uuid, 'unprocessed', unprocessed);
-      }
+      if (unprocessed !== null) await this.deps.blobs.putData(uuid, 'unprocessed', unprocessed);
       this.transition(record, 'process');
       // Not awaited: the debounced write would hold every callback for up to maxDelayMs under load;
       // finishOk/finishWithError below persist durably and cover this transition.
