@@ -444,6 +444,14 @@ export class IntrospectionService {
 
   // ---------------------------------------------------------------- finish / error
 
+  /** Ends the run: its lookup attributes and per-run options (new credentials) go with it. */
+  private close(record: IntrospectionRecord, error: string | null): void {
+    record.error = error;
+    record.finished_at = this.now();
+    record.attributes = { bmc_address: [], mac: [] };
+    record.options = {};
+  }
+
   private async finishWithError(
     record: IntrospectionRecord,
     message: string,
@@ -454,10 +462,7 @@ export class IntrospectionService {
       record.state = 'error';
       record.version += 1;
     }
-    record.error = message;
-    record.finished_at = this.now();
-    record.attributes = { bmc_address: [], mac: [] };
-    record.options = {};
+    this.close(record, message);
     this.emit(record, 'introspection.error', message, 'error');
     await this.persist(true);
     this.deps.onFilterChange?.();
@@ -465,10 +470,7 @@ export class IntrospectionService {
 
   private async finishOk(record: IntrospectionRecord): Promise<void> {
     this.transition(record, 'finish');
-    record.finished_at = this.now();
-    record.error = null;
-    record.attributes = { bmc_address: [], mac: [] };
-    record.options = {};
+    this.close(record, null);
     this.emit(record, 'introspection.finished', 'introspection finished');
     await this.persist(true);
     this.deps.onFilterChange?.();
@@ -505,10 +507,7 @@ export class IntrospectionService {
       this.emit(record, 'introspection.aborting', 'introspection aborted by operator');
       const manage = record.manage_boot;
       this.transition(record, 'abort_end');
-      record.error = 'Canceled by operator';
-      record.finished_at = this.now();
-      record.attributes = { bmc_address: [], mac: [] };
-      record.options = {};
+      this.close(record, 'Canceled by operator');
       await this.persist(true);
       this.deps.onFilterChange?.();
       if (manage && this.deps.power) {
@@ -559,7 +558,6 @@ export class IntrospectionService {
         message =
           'Interrupted by a daemon restart while preparing managed boot; start the introspection again';
       } else if (record.state === 'aborting') {
-        record.state = 'error';
         message = 'Canceled by operator';
       } else if (record.state === 'reapplying') {
         message = 'Interrupted by a daemon restart while reapplying; reapply again';
@@ -568,11 +566,8 @@ export class IntrospectionService {
       }
       if (message !== null) {
         record.state = 'error';
-        record.error = message;
-        record.finished_at = this.now();
-        record.attributes = { bmc_address: [], mac: [] };
-        record.options = {};
         record.version += 1;
+        this.close(record, message);
         this.emit(record, 'introspection.error', message, 'error');
       }
       touched.push(record.uuid);
