@@ -164,7 +164,8 @@ class Channel {
   }
 }
 
-function describe(target: BmcTarget): string {
+/** How a BMC is named in messages, events and logs: `address:port`, IPv6 in brackets. */
+export function bmcLabel(target: Pick<BmcTarget, 'address' | 'port'>): string {
   return target.address.includes(':')
     ? `[${target.address}]:${target.port}`
     : `${target.address}:${target.port}`;
@@ -188,7 +189,7 @@ class OpenSession implements IpmiSession {
     private readonly log: Logger,
     private readonly random: (length: number) => Buffer,
   ) {
-    this.bmc = describe(target);
+    this.bmc = bmcLabel(target);
     this.protocol = engine;
   }
 
@@ -491,7 +492,7 @@ export class IpmiClient {
     fn: (session: IpmiSession) => Promise<T>,
     overrides: SessionOverrides,
   ): Promise<T> {
-    const bmc = describe(target);
+    const bmc = bmcLabel(target);
     const log = this.deps.log.child({ bmc, ...(target.node ? { node: target.node } : {}) });
     let channel: Channel;
     try {
