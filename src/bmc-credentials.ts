@@ -6,6 +6,7 @@ import { AppError, isAppError } from './core/errors.js';
 import type { EventSink } from './core/events.js';
 import type { IntrospectionService } from './core/introspection.js';
 import type { NodeRepository } from './core/node-repository.js';
+import { bmcLabel } from './ipmi/client.js';
 import type { IpmiCredentials } from './ipmi/credentials.js';
 
 export interface RotateRequest {
@@ -98,7 +99,7 @@ export class BmcCredentialRotation {
         `Node ${node.uuid} is locked by another operation; retry later`,
       );
     }
-    const bmc = `${current.address}:${current.port}`;
+    const bmc = bmcLabel(current);
     const generated = request.password === undefined;
     this.emit(node.uuid, 'ipmi.credentials.rotating', 'info', `rotating BMC credentials on ${bmc}`, {
       bmc,

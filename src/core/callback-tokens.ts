@@ -1,7 +1,7 @@
 // One-time callback tokens (ADR 0008): minted when a node's boot config is rendered, carried on the
 // ramdisk's kernel command line, required on /v1/continue. Only SHA-256 digests are persisted,
 // inside the introspection record they belong to, so a token dies with its introspection.
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
 import { AppError } from './errors.js';
 import type { EventSink } from './events.js';
@@ -44,8 +44,14 @@ function digest(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-function sameDigest(a: string, b: string): boolean {
-  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+/**
+ * Whether the record holds this digest. Plain string equality is enough: what is compared is the
+ * SHA-256 of the caller's own guess, so a timing difference tells at most how much of that digest
+ * matches, never the token (a preimage). timingSafeEqual over hex copies cost ~40× more per stored
+ * digest, and precheck scans every record on each callback.
+ */
+function holds(record: IntrospectionRecord, digestHex: string): boolean {
+  return Array.isArray(record.callback_tokens) && record.callback_tokens.includes(digestHex);
 }
 
 function storedDigests(record: IntrospectionRecord): string[] {
@@ -149,9 +155,7 @@ export class CallbackTokens {
       return { kind: 'discovery' };
     }
     const wanted = digest(token);
-    const holders = this.deps.store.doc.introspections.filter((r) =>
-      storedDigests(r).some((d) => sameDigest(d, wanted)),
-    );
+    const holders = this.deps.store.doc.introspections.filter((r) => holds(r, wanted));
     const timeoutMs = this.deps.settings.timeout * 1000;
     const open = (r: IntrospectionRecord): boolean =>
       r.finished_at === null &&
@@ -221,8 +225,8 @@ export class CallbackTokens {
     }
     // Single use across every node it was issued for: the others lose it now.
     for (const other of this.deps.store.doc.introspections) {
-      if (other.uuid === uuid || !other.callback_tokens) continue;
-      other.callback_tokens = other.callback_tokens.filter((d) => !sameDigest(d, grant.digest));
+      if (other.uuid === uuid || !holds(other, grant.digest)) continue;
+      other.callback_tokens = other.callback_tokens!.filter((d) => d !== grant.digest);
     }
   }
 

@@ -44,5 +44,3 @@ export interface EventRecord extends EventInput {
 export interface EventSink {
   emit(event: EventInput): void;
 }
-
-export const nullEventSink: EventSink = { emit: () => undefined };

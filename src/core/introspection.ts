@@ -444,6 +444,14 @@ export class IntrospectionService {
 
   // ---------------------------------------------------------------- finish / error
 
+  /** Ends the run: its lookup attributes and per-run options (new credentials) go with it. */
+  private close(record: IntrospectionRecord, error: string | null): void {
+    record.error = error;
+    record.finished_at = this.now();
+    record.attributes = { bmc_address: [], mac: [] };
+    record.options = {};
+  }
+
   private async finishWithError(
     record: IntrospectionRecord,
     message: string,
@@ -454,10 +462,7 @@ export class IntrospectionService {
       record.state = 'error';
       record.version += 1;
     }
-    record.error = message;
-    record.finished_at = this.now();
-    record.attributes = { bmc_address: [], mac: [] };
-    record.options = {};
+    this.close(record, message);
     this.emit(record, 'introspection.error', message, 'error');
     await this.persist(true);
     this.deps.onFilterChange?.();
@@ -465,10 +470,7 @@ export class IntrospectionService {
 
   private async finishOk(record: IntrospectionRecord): Promise<void> {
     this.transition(record, 'finish');
-    record.finished_at = this.now();
-    record.error = null;
-    record.attributes = { bmc_address: [], mac: [] };
-    record.options = {};
+    this.close(record, null);
     this.emit(record, 'introspection.finished', 'introspection finished');
     await this.persist(true);
     this.deps.onFilterChange?.();
@@ -505,10 +507,7 @@ export class IntrospectionService {
       this.emit(record, 'introspection.aborting', 'introspection aborted by operator');
       const manage = record.manage_boot;
       this.transition(record, 'abort_end');
-      record.error = 'Canceled by operator';
-      record.finished_at = this.now();
-      record.attributes = { bmc_address: [], mac: [] };
-      record.options = {};
+      this.close(record, 'Canceled by operator');
       await this.persist(true);
       this.deps.onFilterChange?.();
       if (manage && this.deps.power) {
@@ -559,7 +558,6 @@ export class IntrospectionService {
         message =
           'Interrupted by a daemon restart while preparing managed boot; start the introspection again';
       } else if (record.state === 'aborting') {
-        record.state = 'error';
         message = 'Canceled by operator';
       } else if (record.state === 'reapplying') {
         message = 'Interrupted by a daemon restart while reapplying; reapply again';
@@ -568,11 +566,8 @@ export class IntrospectionService {
       }
       if (message !== null) {
         record.state = 'error';
-        record.error = message;
-        record.finished_at = this.now();
-        record.attributes = { bmc_address: [], mac: [] };
-        record.options = {};
         record.version += 1;
+        this.close(record, message);
         this.emit(record, 'introspection.error', message, 'error');
       }
       touched.push(record.uuid);
@@ -643,8 +638,9 @@ export class IntrospectionService {
     const grant = this.deps.callbackAuth?.precheck(token, authContext);
     const logs = typeof data.logs === 'string' ? data.logs : null;
     delete data.logs;
-    // The unprocessed copy is the ramdisk's data as posted (minus logs), before any hook ran.
-    const unprocessed = JSON.stringify(data);
+    // The unprocessed copy is the ramdisk's data as posted (minus logs), before any hook ran;
+    // serialised only when it is stored (a 10 MiB inventory costs milliseconds).
+    const unprocessed = this.deps.settings.storeData ? JSON.stringify(data) : null;
     const phase1Errors = await this.deps.pipeline.beforeProcessing(data);
     let found = lookupNode(this.records, data);
     if (grant) this.deps.callbackAuth?.authorize(grant, 'error' in found ? null : found.uuid, authContext);
@@ -688,11 +684,9 @@ export class IntrospectionService {
         type: 'callback.received',
         node: uuid,
         message: `ramdisk data received (lookup score ${found.score})`,
-        ...(typeof data.boot_interface === 'string' ? { mac: data.boot_interface } : {}),
+        ...(bootMac ? { mac: bootMac } : {}),
       });
-      if (this.deps.settings.storeData) {
-        await this.deps.blobs.putData(uuid, 'unprocessed', unprocessed);
-      }
+      if (unprocessed !== null) await this.deps.blobs.putData(uuid, 'unprocessed', unprocessed);
       this.transition(record, 'process');
       // Not awaited: the debounced write would hold every callback for up to maxDelayMs under load;
       // finishOk/finishWithError below persist durably and cover this transition.

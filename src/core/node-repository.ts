@@ -276,6 +276,6 @@ export class LocalNodeRepository implements NodeRepository {
     this.doc.ports = this.doc.ports.filter((p) => p.uuid !== uuid);
     if (this.doc.ports.length === before)
       throw new AppError('ERR_PORT_NOT_FOUND', `Port ${uuid} could not be found.`);
-    await this.deps.store.changed();
+    await this.settle(false);
   }
 }

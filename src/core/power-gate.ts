@@ -9,39 +9,7 @@ import type {
   PowerControl,
   PowerState,
 } from './power.js';
-
-/** Counting semaphore with a FIFO queue of waiters. */
-export class Semaphore {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-
-  constructor(readonly max: number) {
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`semaphore size must be ≥ 1, got ${max}`);
-  }
-
-  /** Operations running now. */
-  get inFlight(): number {
-    return this.active;
-  }
-
-  /** Operations waiting for a slot. */
-  get queued(): number {
-    return this.waiting.length;
-  }
-
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active += 1;
-    try {
-      return await fn();
-    } finally {
-      // Hand the slot straight to the next waiter so a newcomer cannot overtake the queue.
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active -= 1;
-    }
-  }
-}
+import { Semaphore } from './semaphore.js';
 
 export interface PowerGateOptions {
   /** Power operations (status, on/off/cycle, boot device) running at once across all BMCs. */

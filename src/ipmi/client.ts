@@ -7,6 +7,7 @@ import { isIPv6 } from 'node:net';
 import type { Logger } from 'pino';
 import { AppError } from '../core/errors.js';
 import type { BmcTarget } from '../core/power.js';
+import { Semaphore } from '../core/semaphore.js';
 import {
   CC,
   closeSession,
@@ -90,24 +91,6 @@ export interface SessionOverrides {
 
 type Accept<T> = (datagram: Buffer) => Step<T> | { kind: 'ignore'; reason: string };
 
-/** Counting semaphore: the global bound on concurrent sessions. */
-class Limiter {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
-  constructor(private readonly max: number) {}
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
-    else this.active += 1;
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active -= 1;
-    }
-  }
-}
-
 /** A connected UDP socket with one waiter at a time; stray or late datagrams are discarded. */
 class Channel {
   private waiter: ((datagram: Buffer) => void) | undefined;
@@ -181,7 +164,8 @@ class Channel {
   }
 }
 
-function describe(target: BmcTarget): string {
+/** How a BMC is named in messages, events and logs: `address:port`, IPv6 in brackets. */
+export function bmcLabel(target: Pick<BmcTarget, 'address' | 'port'>): string {
   return target.address.includes(':')
     ? `[${target.address}]:${target.port}`
     : `${target.address}:${target.port}`;
@@ -205,7 +189,7 @@ class OpenSession implements IpmiSession {
     private readonly log: Logger,
     private readonly random: (length: number) => Buffer,
   ) {
-    this.bmc = describe(target);
+    this.bmc = bmcLabel(target);
     this.protocol = engine;
   }
 
@@ -461,7 +445,7 @@ export type IpmiSessionRunner = Pick<IpmiClient, 'withSession' | 'validate'>;
 
 export class IpmiClient {
   readonly options: IpmiClientOptions;
-  private readonly limiter: Limiter;
+  private readonly limiter: Semaphore;
   private readonly perBmc = new Map<string, Promise<unknown>>();
   private readonly random: (length: number) => Buffer;
 
@@ -469,7 +453,7 @@ export class IpmiClient {
     this.options = { ...defaultIpmiClientOptions, ...deps.options };
     if (this.options.retryTimeoutsMs.length === 0)
       throw new RangeError('retryTimeoutsMs needs at least one try');
-    this.limiter = new Limiter(Math.max(1, this.options.maxConcurrentSessions));
+    this.limiter = new Semaphore(Math.max(1, this.options.maxConcurrentSessions));
     this.random = deps.random ?? randomBytes;
   }
 
@@ -508,7 +492,7 @@ export class IpmiClient {
     fn: (session: IpmiSession) => Promise<T>,
     overrides: SessionOverrides,
   ): Promise<T> {
-    const bmc = describe(target);
+    const bmc = bmcLabel(target);
     const log = this.deps.log.child({ bmc, ...(target.node ? { node: target.node } : {}) });
     let channel: Channel;
     try {

@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { AppError, isAppError } from '../core/errors.js';
 import type { EventSink } from '../core/events.js';
 import type { BmcTarget } from '../core/power.js';
-import type { IpmiSession, IpmiSessionRunner } from './client.js';
+import { bmcLabel, type IpmiSession, type IpmiSessionRunner } from './client.js';
 import {
   getUserAccess,
   getUserName,
@@ -114,7 +114,7 @@ export class IpmiCredentials {
       } catch (error) {
         this.emitError(
           current,
-          `credential rotation on BMC ${bmcOf(current)} failed: ${(error as Error).message}`,
+          `credential rotation on BMC ${bmcLabel(current)} failed: ${(error as Error).message}`,
           error,
         );
         throw error;
@@ -130,7 +130,7 @@ export class IpmiCredentials {
       } catch (error) {
         if (!lastForm) {
           this.deps.log.info(
-            { bmc: bmcOf(current), uid: applied.uid },
+            { bmc: bmcLabel(current), uid: applied.uid },
             '20-byte BMC password did not log in; using 16 bytes',
           );
           continue;
@@ -152,7 +152,7 @@ export class IpmiCredentials {
       this.emit(
         current,
         'ipmi.credentials.set',
-        `new BMC credentials for user "${username}" (uid ${applied.uid}) set on ${bmcOf(current)} and verified by login`,
+        `new BMC credentials for user "${username}" (uid ${applied.uid}) set on ${bmcLabel(current)} and verified by login`,
         {
           uid: applied.uid,
           newUsername: username,
@@ -164,7 +164,7 @@ export class IpmiCredentials {
     }
     throw new AppError(
       'ERR_IPMI_CREDENTIALS_UNVERIFIED',
-      `BMC ${bmcOf(current)}: new credentials never verified`,
+      `BMC ${bmcLabel(current)}: new credentials never verified`,
     );
   }
 
@@ -196,7 +196,7 @@ export class IpmiCredentials {
         this.emit(
           as,
           'ipmi.credentials.disabled',
-          `previous BMC user "${username}" (uid ${uid}) disabled on ${bmcOf(as)}`,
+          `previous BMC user "${username}" (uid ${uid}) disabled on ${bmcLabel(as)}`,
           {
             uid,
             disabledUsername: username,
@@ -207,7 +207,7 @@ export class IpmiCredentials {
     } catch (error) {
       this.emitError(
         as,
-        `disabling BMC user "${username}" on ${bmcOf(as)} failed: ${(error as Error).message}`,
+        `disabling BMC user "${username}" on ${bmcLabel(as)} failed: ${(error as Error).message}`,
         error,
       );
       throw error;
@@ -230,7 +230,7 @@ export class IpmiCredentials {
         this.emit(
           target,
           'ipmi.credentials.verified',
-          `BMC ${bmcOf(target)} accepted user "${target.username}" (login ${attempt}/${options.tries})`,
+          `BMC ${bmcLabel(target)} accepted user "${target.username}" (login ${attempt}/${options.tries})`,
           { attempt },
         );
         return;
@@ -241,7 +241,7 @@ export class IpmiCredentials {
       }
       if (attempt < options.tries) await this.sleep(options.intervalMs);
     }
-    const message = `BMC ${bmcOf(target)} did not accept user "${target.username}" after ${options.tries} logins (last: ${last})`;
+    const message = `BMC ${bmcLabel(target)} did not accept user "${target.username}" after ${options.tries} logins (last: ${last})`;
     if (!options.quiet) this.emitError(target, message);
     throw new AppError('ERR_IPMI_CREDENTIALS_UNVERIFIED', message);
   }
@@ -327,7 +327,7 @@ export class IpmiCredentials {
       level: 'info',
       message,
       ...(target.node ? { node: target.node } : {}),
-      data: { bmc: bmcOf(target), ...data },
+      data: { bmc: bmcLabel(target), ...data },
     });
   }
 
@@ -338,14 +338,10 @@ export class IpmiCredentials {
       message,
       ...(target.node ? { node: target.node } : {}),
       data: {
-        bmc: bmcOf(target),
+        bmc: bmcLabel(target),
         operation: 'credentials',
         ...(isAppError(error) ? { code: error.code } : {}),
       },
     });
   }
-}
-
-function bmcOf(target: BmcTarget): string {
-  return `${target.address}:${target.port}`;
 }

@@ -12,7 +12,7 @@ import type {
   PowerControl,
   PowerState,
 } from '../core/power.js';
-import type { IpmiSession, IpmiSessionRunner, SessionOverrides } from './client.js';
+import { bmcLabel, type IpmiSession, type IpmiSessionRunner, type SessionOverrides } from './client.js';
 import {
   BOOT_PARAM,
   CC,
@@ -53,10 +53,6 @@ export function checkTarget(target: BmcTarget): void {
   }
 }
 
-function bmcOf(target: BmcTarget): string {
-  return `${target.address}:${target.port}`;
-}
-
 export class IpmiPowerControl implements PowerControl {
   constructor(private readonly deps: IpmiPowerControlDeps) {}
 
@@ -64,7 +60,7 @@ export class IpmiPowerControl implements PowerControl {
     await this.guard(target, 'validate', async () => {
       checkTarget(target);
       const summary = await this.deps.client.validate(target, this.overrides(target));
-      this.emit(target, 'ipmi.validate', `BMC ${bmcOf(target)} accepted the credentials (RMCP+ session)`, {
+      this.emit(target, 'ipmi.validate', `BMC ${bmcLabel(target)} accepted the credentials (RMCP+ session)`, {
         channel: summary.channel,
       });
     });
@@ -79,7 +75,7 @@ export class IpmiPowerControl implements PowerControl {
         this.overrides(target),
       );
       const state: PowerState = status.powerOn ? 'power on' : 'power off';
-      this.emit(target, 'ipmi.power_state', `BMC ${bmcOf(target)} reports ${state}`, { state }, 'debug');
+      this.emit(target, 'ipmi.power_state', `BMC ${bmcLabel(target)} reports ${state}`, { state }, 'debug');
       return state;
     });
   }
@@ -93,7 +89,7 @@ export class IpmiPowerControl implements PowerControl {
         this.overrides(target),
       );
       const note = sent === action ? '' : ` (chassis was off: sent "${sent}" instead)`;
-      this.emit(target, 'ipmi.power', `power ${action} sent to BMC ${bmcOf(target)}${note}`, {
+      this.emit(target, 'ipmi.power', `power ${action} sent to BMC ${bmcLabel(target)}${note}`, {
         action,
         sent,
       });
@@ -135,7 +131,7 @@ export class IpmiPowerControl implements PowerControl {
       this.emit(
         target,
         'ipmi.bootdev',
-        `boot device ${device} (${mode}) set on BMC ${bmcOf(target)}${mismatch ? `; BMC reads back ${readBack.device}` : ''}`,
+        `boot device ${device} (${mode}) set on BMC ${bmcLabel(target)}${mismatch ? `; BMC reads back ${readBack.device}` : ''}`,
         { device, persistent: options.persistent, efi, readBack: readBack?.device ?? null },
         mismatch ? 'warn' : 'info',
       );
@@ -205,7 +201,7 @@ export class IpmiPowerControl implements PowerControl {
       level,
       message,
       ...(target.node ? { node: target.node } : {}),
-      data: { bmc: bmcOf(target), username: target.username, ...data },
+      data: { bmc: bmcLabel(target), username: target.username, ...data },
     });
   }
 }

@@ -71,6 +71,24 @@ test('a ramdisk post is matched, processed and finishes the introspection', asyn
   t.is(env.blobs.logs.size, 0, 'logs are stored only on failure by default');
 });
 
+test('the callback.received event carries the PXE boot MAC in colon form (01-… BOOTIF stripped)', async (t) => {
+  const env = coreEnv();
+  const node = await enrolled(env);
+  await env.service.start(node.uuid, { manageBoot: false });
+  await env.service.continue(ipaInventory(MAC));
+  const received = env.events.events.find((e) => e.type === 'callback.received');
+  t.is(received?.mac, MAC);
+  t.is(received?.node, node.uuid);
+});
+
+test('with store_data off the posted data is not stored', async (t) => {
+  const env = coreEnv({ settings: { storeData: false } });
+  const node = await enrolled(env);
+  await env.service.start(node.uuid, { manageBoot: false });
+  t.deepEqual(await env.service.continue(ipaInventory(MAC)), { uuid: node.uuid });
+  t.is(env.blobs.data.size, 0);
+});
+
 test('a post from a machine nobody introspects is a lookup failure', async (t) => {
   const env = coreEnv();
   const error = await t.throwsAsync(

@@ -2,7 +2,8 @@
 // concurrent power operations ([ipmi] max_concurrent_power_ops, core/power-gate.ts).
 import test from 'ava';
 import { ipmiPortOf } from '../../../src/core/introspection.js';
-import { GatedPowerControl, Semaphore } from '../../../src/core/power-gate.js';
+import { GatedPowerControl } from '../../../src/core/power-gate.js';
+import { Semaphore } from '../../../src/core/semaphore.js';
 import type { BmcTarget, PowerAction, PowerControl } from '../../../src/core/power.js';
 import { coreEnv, type FakeClock } from '../../helpers/core-env.js';
 

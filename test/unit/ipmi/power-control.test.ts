@@ -3,7 +3,12 @@ import { pino } from 'pino';
 import { AppError } from '../../../src/core/errors.js';
 import type { EventInput } from '../../../src/core/events.js';
 import type { BmcTarget } from '../../../src/core/power.js';
-import type { IpmiSession, IpmiSessionRunner, RunOptions } from '../../../src/ipmi/client.js';
+import {
+  bmcLabel,
+  type IpmiSession,
+  type IpmiSessionRunner,
+  type RunOptions,
+} from '../../../src/ipmi/client.js';
 import type { CommandSpec } from '../../../src/ipmi/commands.js';
 import { IpmiPowerControl } from '../../../src/ipmi/power-control.js';
 
@@ -148,4 +153,14 @@ test('events never carry the password', async (t) => {
   await h.power.validate(target);
   t.true(h.events.length >= 4);
   t.false(JSON.stringify(h.events).includes(target.password));
+});
+
+test('events name an IPv6 BMC as [address]:port', async (t) => {
+  const events: EventInput[] = [];
+  const { client } = fakeClient({ 'Get Chassis Status': [{ powerOn: true }] });
+  const power = new IpmiPowerControl({ client, events: { emit: (e) => events.push(e) }, log });
+  await power.getPowerState({ ...target, address: 'fd00::9' });
+  t.is(bmcLabel({ address: 'fd00::9', port: 623 }), '[fd00::9]:623');
+  t.regex(events[0]!.message, /BMC \[fd00::9\]:623 reports power on/);
+  t.is(events[0]!.data?.bmc, '[fd00::9]:623');
 });
