@@ -386,23 +386,33 @@ export interface FuzzBudget {
   seed: number;
   seconds: number;
   iterations: number;
+  /** Inputs run even past `seconds` (default 100), so that what a target asserts about its coverage (e.g. some
+   *  re-signed packets got through) does not depend on how loaded the machine is. */
+  minIterations: number;
   /** An input slower than this is a hang (a failure), ms. */
   inputMs: number;
 }
 
 /** Budget from FUZZ_SEED / FUZZ_SECONDS / FUZZ_ITERATIONS / FUZZ_INPUT_MS, else the defaults. */
-export function fuzzBudget(defaults: { seconds: number; iterations: number; inputMs?: number }): FuzzBudget {
+export function fuzzBudget(defaults: {
+  seconds: number;
+  iterations: number;
+  minIterations?: number;
+  inputMs?: number;
+}): FuzzBudget {
   const num = (name: string): number | undefined => {
     const v = process.env[name];
     return v === undefined || v === '' || !Number.isFinite(Number(v)) ? undefined : Number(v);
   };
   const seconds = num('FUZZ_SECONDS');
   const iterations = num('FUZZ_ITERATIONS');
+  const count = iterations ?? (seconds !== undefined ? Infinity : defaults.iterations);
   return {
     seed: (num('FUZZ_SEED') ?? Math.floor(Math.random() * 2 ** 31)) >>> 0,
     // A long run (FUZZ_SECONDS) is bounded by time only; FUZZ_ITERATIONS alone by count only.
     seconds: seconds ?? (iterations !== undefined ? Infinity : defaults.seconds),
-    iterations: iterations ?? (seconds !== undefined ? Infinity : defaults.iterations),
+    iterations: count,
+    minIterations: Math.min(count, defaults.minIterations ?? 100),
     inputMs: num('FUZZ_INPUT_MS') ?? defaults.inputMs ?? 2000,
   };
 }
@@ -458,7 +468,7 @@ export async function fuzzLoop(
     ms: 0,
     slowestMs: 0,
   };
-  for (let i = 0; i < budget.iterations && Date.now() < deadline; i++) {
+  for (let i = 0; i < budget.iterations && (i < budget.minIterations || Date.now() < deadline); i++) {
     const rng = new Rng(inputSeed(budget.seed, i));
     const replay = `FUZZ_SEED=${(budget.seed + i) >>> 0} FUZZ_ITERATIONS=1 (run: FUZZ_SEED=${budget.seed}, input #${i})`;
     const t0 = performance.now();
