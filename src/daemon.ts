@@ -462,6 +462,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     sink,
   );
 
+  let ready = false;
   const healthProbes: HealthProbe[] = [
     {
       name: 'state_store',
@@ -504,7 +505,12 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       bmcCredentials,
       discovery,
       settings: apiSettings,
-      health: () => checkHealth(healthProbes),
+      // The API listens before network boot starts (the URLs DHCP hands out must answer), so
+      // until then /healthz says `starting`: readiness for systemd and for tests is "not starting".
+      health: async () =>
+        ready
+          ? checkHealth(healthProbes)
+          : { status: 'starting', reasons: ['startup: network boot (PXE filter, DHCP, TFTP) is not up yet'] },
     },
     {
       bodyLimit: config.DEFAULT.max_body_size,
@@ -548,6 +554,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     filter: boot.filter,
   });
   healthProbes.push(filterHealthProbe(boot.filter));
+  ready = true;
 
   let cleanUpTimer: NodeJS.Timeout | null = null;
   const armCleanUp = (periodSeconds: number): void => {

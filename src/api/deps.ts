@@ -61,7 +61,7 @@ export interface ApiDeps {
   review?: ReviewApi | null;
   bmcCredentials?: BmcCredentialsApi | null;
   /** GET /healthz verdict; without it /healthz always answers ok. */
-  health?: () => Promise<{ status: 'ok' | 'unhealthy'; reasons: string[] }>;
+  health?: () => Promise<{ status: 'ok' | 'unhealthy' | 'starting'; reasons: string[] }>;
   /** Called after node/port changes (PXE filter sync). */
   onNodesChanged?: () => void;
 }

@@ -9,7 +9,8 @@ export interface HealthProbe {
 }
 
 export interface HealthReport {
-  status: 'ok' | 'unhealthy';
+  /** `starting`: the API answers but start-up (network boot) has not finished: not ready yet. */
+  status: 'ok' | 'unhealthy' | 'starting';
   /** `name: reason` for every failing probe; empty when ok. */
   reasons: string[];
 }

@@ -137,10 +137,12 @@ export async function startDaemon(
       waitFor(
         async () => {
           if (exitedEarly) return true; // stop polling; the race is already lost
-          const response = await fetch(`${url}/`, { signal: AbortSignal.timeout(5000) });
-          return response.ok;
+          // Ready = start-up finished (network boot included), not merely listening.
+          const response = await fetch(`${url}/healthz`, { signal: AbortSignal.timeout(5000) });
+          const report = (await response.json()) as { status?: string };
+          return report.status !== 'starting';
         },
-        'the daemon to answer GET /',
+        'the daemon to finish starting (GET /healthz)',
         20_000,
         100,
       ),

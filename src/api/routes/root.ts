@@ -27,7 +27,8 @@ export async function registerRootRoutes(app: FastifyInstance, deps: ApiDeps): P
     if (!deps.health) return { status: 'ok' };
     const report = await deps.health();
     if (report.status === 'ok') return { status: 'ok' };
-    // 503 lets load balancers and readiness polling tell "up but broken" from "up".
+    // 503 lets load balancers and readiness polling tell "up but broken" (or "still starting")
+    // from "up".
     return reply.code(503).send(report);
   });
 }

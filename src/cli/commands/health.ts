@@ -50,12 +50,17 @@ export async function health(ctx: CommandContext, args: HealthArgs, now = Date.n
       await new Promise((resolve) => setTimeout(resolve, 250));
       continue;
     }
+    // Still starting is "not answering yet" for --wait: readiness means start-up finished.
+    if (report.status === 'starting' && now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      continue;
+    }
     if (ctx.format === 'json') printJson(ctx.io, report);
     else
       ctx.io.stdout.write(
         report.status === 'ok'
           ? 'ok\n'
-          : `unhealthy:\n${(report.reasons ?? []).map((r) => `  ${r}\n`).join('')}`,
+          : `${report.status}:\n${(report.reasons ?? []).map((r) => `  ${r}\n`).join('')}`,
       );
     return report.status === 'ok' || args.allowUnhealthy ? EXIT.ok : EXIT.api;
   }
