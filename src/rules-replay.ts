@@ -8,7 +8,7 @@ import type { NodeLocks } from './core/locks.js';
 import type { NodeRepository } from './core/node-repository.js';
 import type { NodeRecord } from './core/node.js';
 import type { BlobStore, Clock, StateStore } from './core/ports.js';
-import type { ActionReport, RuleEvaluation } from './rules/engine.js';
+import type { ActionReport, ApplyResult, Evaluation, RuleEvaluation } from './rules/engine.js';
 import type { NodeChange } from './rules/diff.js';
 import { validateRule } from './rules/validate.js';
 import { dryRun, persistRuleResult } from './rules-runner.js';
@@ -57,6 +57,7 @@ export interface NodeReport {
 }
 
 const MAX_VALUE_CHARS = 2000;
+const NO_DATA = 'no processed introspection data is stored for this node';
 
 function conditionReport(c: RuleEvaluation['conditions'][number]): ConditionReport {
   // A field like data://inventory selects megabytes; the report keeps small values only.
@@ -159,19 +160,11 @@ export class RuleReplay {
     for (const node of this.targets(nodes)) {
       const data = await this.storedData(node.uuid);
       if (data === null) {
-        reports.push(skipped(node, 'no processed introspection data is stored for this node'));
+        reports.push(skipped(node, NO_DATA));
         continue;
       }
       const { evaluation, result } = dryRun(rules, node, data, this.deps);
-      reports.push({
-        uuid: node.uuid,
-        name: node.name,
-        evaluated: true,
-        rules: evaluation.rules.map(ruleReport),
-        changes: result.changes,
-        actions: result.actions,
-        ...(result.failed !== undefined ? { failed: result.failed } : {}),
-      });
+      reports.push(evaluatedReport(node, evaluation, result));
     }
     return { rules: rules.map((r) => r.uuid), nodes: reports };
   }
@@ -195,7 +188,7 @@ export class RuleReplay {
       try {
         const data = await this.storedData(target.uuid);
         if (data === null) {
-          reports.push(skipped(target, 'no processed introspection data is stored for this node'));
+          reports.push(skipped(target, NO_DATA));
           continue;
         }
         const node = this.deps.nodes.require(target.uuid);
@@ -212,22 +205,25 @@ export class RuleReplay {
             : `rules re-applied on stored data: ${evaluation.matched.length} rule(s) matched, ${result.changes.length} change(s) applied`,
           data: { matched: evaluation.matched.map((r) => r.uuid), changes: result.changes, replay: true },
         });
-        reports.push({
-          uuid: node.uuid,
-          name: node.name,
-          evaluated: true,
-          applied: !failed,
-          rules: evaluation.rules.map(ruleReport),
-          changes: result.changes,
-          actions: result.actions,
-          ...(failed ? { failed: result.failed } : {}),
-        });
+        reports.push({ ...evaluatedReport(node, evaluation, result), applied: !failed });
       } finally {
         release();
       }
     }
     return { nodes: reports };
   }
+}
+
+function evaluatedReport(node: NodeRecord, evaluation: Evaluation, result: ApplyResult): NodeReport {
+  return {
+    uuid: node.uuid,
+    name: node.name,
+    evaluated: true,
+    rules: evaluation.rules.map(ruleReport),
+    changes: result.changes,
+    actions: result.actions,
+    ...(result.failed !== undefined ? { failed: result.failed } : {}),
+  };
 }
 
 function skipped(node: NodeRecord, reason: string): NodeReport {

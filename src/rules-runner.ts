@@ -21,15 +21,10 @@ export function dryRun(
   rules: readonly RuleRecord[],
   node: NodeRecord,
   data: unknown,
-  deps: Pick<RuleRunnerDeps, 'nodes' | 'clock'>,
+  deps: Pick<RuleRunnerDeps, 'clock'>,
 ): { evaluation: Evaluation; result: ApplyResult } {
-  const ports = deps.nodes.listPorts(node.uuid);
-  const evaluation = evaluateRules(rules, { data, node, ports });
-  const result = applyActions(
-    evaluation,
-    { data, node, ports },
-    { now: new Date(deps.clock.now()).toISOString() },
-  );
+  const evaluation = evaluateRules(rules, { data, node });
+  const result = applyActions(evaluation, { data, node }, { now: new Date(deps.clock.now()).toISOString() });
   return { evaluation, result };
 }
 

@@ -2,7 +2,7 @@
 // conditions are checked first, then the actions of all matching rules run in order. Pure: the
 // input node is never mutated; the caller persists the returned node.
 import type { RuleCondition, RuleRecord } from '../core/introspection-record.js';
-import { redactNode, type NodeRecord, type PortRecord } from '../core/node.js';
+import { redactNode, type NodeRecord } from '../core/node.js';
 import { conditionPlugins, actionPlugins } from './registry.js';
 import { parseRuleField } from './field.js';
 import { queryJsonPath } from './jsonpath.js';
@@ -14,7 +14,6 @@ export interface RuleContext {
   data: unknown;
   /** The node as stored (the `node://` scheme sees it with driver_info secrets masked). */
   node: NodeRecord;
-  ports?: readonly PortRecord[];
 }
 
 export interface ConditionResult {

@@ -18,6 +18,24 @@ const HINT_KEYS = [
   'by_path',
 ];
 
+/** ironic-lib's comparison operators (`==`, `!=`, `>=`, `<=`, `>`, `<`) on numbers or on text. */
+function compare<T extends number | string>(op: string, actual: T, expected: T): boolean {
+  switch (op) {
+    case '==':
+      return actual === expected;
+    case '!=':
+      return actual !== expected;
+    case '>=':
+      return actual >= expected;
+    case '<=':
+      return actual <= expected;
+    case '>':
+      return actual > expected;
+    default:
+      return actual < expected;
+  }
+}
+
 /** One hint value against one disk value, with ironic-lib's operators (`s==`, `<in>`, `<or>`, `>=` …). */
 export function matchesHint(key: string, hint: unknown, actual: unknown): boolean {
   if (actual === undefined || actual === null) return false;
@@ -30,23 +48,7 @@ export function matchesHint(key: string, hint: unknown, actual: unknown): boolea
     if (typeof hint === 'number') return gib === hint;
     const text = String(hint).trim();
     const m = /^(==|!=|>=|<=|>|<)\s*(\d+)$/.exec(text);
-    if (m) {
-      const n = Number(m[2]);
-      switch (m[1]) {
-        case '==':
-          return gib === n;
-        case '!=':
-          return gib !== n;
-        case '>=':
-          return gib >= n;
-        case '<=':
-          return gib <= n;
-        case '>':
-          return gib > n;
-        default:
-          return gib < n;
-      }
-    }
+    if (m) return compare(m[1] as string, gib, Number(m[2]));
     return /^\d+$/.test(text) && gib === Number(text);
   }
   let actualText = String(actual);
@@ -62,23 +64,9 @@ export function matchesHint(key: string, hint: unknown, actual: unknown): boolea
   const op = /^(s==|s!=|<in>|s>=|s<=|s>|s<)\s*(.*)$/.exec(text);
   const norm = (s: string): string => s.trim().toLowerCase();
   if (op) {
-    const value = op[2] as string;
-    switch (op[1]) {
-      case 's==':
-        return actualText === value;
-      case 's!=':
-        return actualText !== value;
-      case '<in>':
-        return actualText.includes(value);
-      case 's>=':
-        return actualText >= value;
-      case 's<=':
-        return actualText <= value;
-      case 's>':
-        return actualText > value;
-      default:
-        return actualText < value;
-    }
+    const [, operator = '', value = ''] = op;
+    // `s==` … `s<` are the size operators applied to the text.
+    return operator === '<in>' ? actualText.includes(value) : compare(operator.slice(1), actualText, value);
   }
   let expected = text;
   if (key === 'name' && !expected.startsWith('/dev/')) expected = `/dev/${expected}`;

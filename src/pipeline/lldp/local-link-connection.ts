@@ -1,6 +1,7 @@
 // Ironic port `local_link_connection` from LLDP (ironic-inspector local_link_connection hook):
 // switch_id only when the chassis id is a MAC (802.1AB Table 8-2 subtype 4); port_id when the
 // port id is a MAC, an interface name or locally assigned (Table 8-3 subtypes 3, 5, 7).
+import { normalizeMac } from '../../core/node.js';
 import type { LldpParseResult } from './types.js';
 
 export interface LocalLinkConnectionValues {
@@ -10,7 +11,6 @@ export interface LocalLinkConnectionValues {
   switch_info?: string;
 }
 
-const MAC_RE = /^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/;
 const PORT_ID_SUBTYPES = [3, 5, 7];
 
 /**
@@ -26,7 +26,7 @@ export function localLinkConnection(
   const chassis = p.switch_chassis_id;
   if (
     chassis !== undefined &&
-    (lldp.chassisIdSubtype === undefined ? MAC_RE.test(chassis) : lldp.chassisIdSubtype === 4)
+    (lldp.chassisIdSubtype === undefined ? normalizeMac(chassis) === chassis : lldp.chassisIdSubtype === 4)
   ) {
     out.switch_id = chassis;
   }

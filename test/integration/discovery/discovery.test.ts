@@ -6,7 +6,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { api, startDaemon, type DaemonHandle } from '../../helpers/daemon.js';
-import { cli, inventoryOf } from './harness.js';
+import { cli, inventoryOf, type Machine } from './harness.js';
 
 let daemon: DaemonHandle;
 let dir = '';
@@ -31,15 +31,18 @@ test.after.always(async () => {
   if (dir) await rm(dir, { recursive: true, force: true });
 });
 
+/** A ramdisk callback of machine `m`. */
+const callback = (m: Machine): ReturnType<typeof api> =>
+  api(daemon.url, 'POST', '/v1/continue', inventoryOf(m));
+/** The port MACs of a node, as the API lists them. */
+const portsOf = async (uuid: string): Promise<string[]> =>
+  (
+    (await api(daemon.url, 'GET', `/v1/nodes/${uuid}/ports`)).json as { ports: Array<{ address: string }> }
+  ).ports.map((p) => p.address);
 const message = (r: { json: unknown }): string => (r.json as { error: { message: string } }).error.message;
 
 test.serial('an unknown machine is not enrolled while discovery is off', async (t) => {
-  const r = await api(
-    daemon.url,
-    'POST',
-    '/v1/continue',
-    inventoryOf({ mac: X1, serial: 'SN-X', bmc: '198.18.3.1' }),
-  );
+  const r = await callback({ mac: X1, serial: 'SN-X', bmc: '198.18.3.1' });
   t.is(r.status, 400);
   t.regex(message(r), /auto-discovery is off/);
   t.deepEqual((await api(daemon.url, 'GET', '/v1/nodes')).json, { nodes: [] });
@@ -55,12 +58,7 @@ test.serial(
     t.is((await cli(daemon.url, ['rule', 'import', join(dir, 'discovered.yaml')])).code, 0);
     const on = await cli(daemon.url, ['discovery', 'on']);
     t.is(on.code, 0, on.stderr);
-    const r = await api(
-      daemon.url,
-      'POST',
-      '/v1/continue',
-      inventoryOf({ mac: X1, serial: 'SN-X', bmc: '198.18.3.1', cpus: 6 }),
-    );
+    const r = await callback({ mac: X1, serial: 'SN-X', bmc: '198.18.3.1', cpus: 6 });
     t.is(r.status, 200, r.text);
     xUuid = (r.json as { uuid: string }).uuid;
     const node = (await api(daemon.url, 'GET', `/v1/nodes/${xUuid}`)).json as Record<string, unknown>;
@@ -72,13 +70,7 @@ test.serial(
       traits: ['CUSTOM_DISCOVERED'],
       extra: { hardware_identity: { system_serial: 'sn-x' } },
     });
-    const ports = (await api(daemon.url, 'GET', `/v1/nodes/${xUuid}/ports`)).json as {
-      ports: Array<{ address: string }>;
-    };
-    t.deepEqual(
-      ports.ports.map((p) => p.address),
-      [X1],
-    );
+    t.deepEqual(await portsOf(xUuid), [X1]);
     const status = (await api(daemon.url, 'GET', `/v1/introspection/${xUuid}`)).json as Record<
       string,
       unknown
@@ -90,12 +82,7 @@ test.serial(
 test.serial(
   'a second machine posting a MAC that belongs to the node is refused with a clear message',
   async (t) => {
-    const r = await api(
-      daemon.url,
-      'POST',
-      '/v1/continue',
-      inventoryOf({ mac: X1, serial: 'SN-OTHER', bmc: '198.18.3.9' }),
-    );
+    const r = await callback({ mac: X1, serial: 'SN-OTHER', bmc: '198.18.3.9' });
     t.is(r.status, 409);
     t.regex(message(r), new RegExp(`MAC ${X1} already belongs to node ${xUuid}`));
     t.is(((await api(daemon.url, 'GET', '/v1/nodes')).json as { nodes: unknown[] }).nodes.length, 1);
@@ -107,37 +94,19 @@ test.serial(
 );
 
 test.serial('a post from a second NIC of the known chassis merges into its node', async (t) => {
-  const r = await api(
-    daemon.url,
-    'POST',
-    '/v1/continue',
-    inventoryOf({ mac: X2, serial: 'SN-X', bmc: '198.18.3.1' }),
-  );
+  const r = await callback({ mac: X2, serial: 'SN-X', bmc: '198.18.3.1' });
   t.is(r.status, 200, r.text);
   t.is((r.json as { uuid: string }).uuid, xUuid);
   t.is(((await api(daemon.url, 'GET', '/v1/nodes')).json as { nodes: unknown[] }).nodes.length, 1);
-  const ports = (await api(daemon.url, 'GET', `/v1/nodes/${xUuid}/ports`)).json as {
-    ports: Array<{ address: string }>;
-  };
-  t.deepEqual(ports.ports.map((p) => p.address).sort(), [X1, X2]);
+  t.deepEqual((await portsOf(xUuid)).sort(), [X1, X2]);
 });
 
 test.serial('a genuine identity conflict is kept for review and resolved through the CLI', async (t) => {
-  const z = await api(
-    daemon.url,
-    'POST',
-    '/v1/continue',
-    inventoryOf({ mac: Z1, serial: 'SN-Z', bmc: '198.18.3.3' }),
-  );
+  const z = await callback({ mac: Z1, serial: 'SN-Z', bmc: '198.18.3.3' });
   t.is(z.status, 200, z.text);
   zUuid = (z.json as { uuid: string }).uuid;
   // Serial of X, BMC address of Z, from a NIC nobody knows.
-  const r = await api(
-    daemon.url,
-    'POST',
-    '/v1/continue',
-    inventoryOf({ mac: Q1, serial: 'SN-X', bmc: '198.18.3.3' }),
-  );
+  const r = await callback({ mac: Q1, serial: 'SN-X', bmc: '198.18.3.3' });
   t.is(r.status, 409);
   t.regex(message(r), /kept for review as [0-9a-f-]{36}/);
   const list = (await api(daemon.url, 'GET', '/v1/review')).json as {
@@ -158,10 +127,7 @@ test.serial('a genuine identity conflict is kept for review and resolved through
   const resolved = await cli(daemon.url, ['review', 'resolve', entry.id, '--node', xUuid]);
   t.is(resolved.code, 0, resolved.stderr);
   t.regex(resolved.stdout, /merged into node/);
-  const ports = (await api(daemon.url, 'GET', `/v1/nodes/${xUuid}/ports`)).json as {
-    ports: Array<{ address: string }>;
-  };
-  t.true(ports.ports.some((p) => p.address === Q1));
+  t.true((await portsOf(xUuid)).includes(Q1));
   t.deepEqual((await api(daemon.url, 'GET', '/v1/review')).json, { review: [] });
   t.is((await api(daemon.url, 'GET', `/v1/review/${entry.id}`)).status, 404);
 });

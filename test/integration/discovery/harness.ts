@@ -4,6 +4,7 @@ import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { parseCapabilities } from '../../../src/core/capabilities.js';
 import { MAIN } from '../../helpers/daemon.js';
 import { ipaInventory } from '../../helpers/core-env.js';
 
@@ -86,9 +87,7 @@ export function inventoryOf(m: Machine): Record<string, unknown> {
   return data;
 }
 
-/** properties.capabilities `k:v,k:v` as a map. */
+/** properties.capabilities `k:v,k:v` as a map (core's parser, as the hooks and rules use). */
 export function capabilities(node: Record<string, unknown>): Record<string, string> {
-  const text = (node.properties as Record<string, unknown>).capabilities;
-  if (typeof text !== 'string' || text === '') return {};
-  return Object.fromEntries(text.split(',').map((kv) => kv.split(':') as [string, string]));
+  return Object.fromEntries(parseCapabilities((node.properties as Record<string, unknown>).capabilities));
 }

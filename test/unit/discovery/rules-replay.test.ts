@@ -15,6 +15,16 @@ const bigCpuRule = {
   ],
 };
 
+/** bigCpuRule as a stored rule (what POST /v1/rules would have kept). */
+function storeBigCpuRule(store: MemoryStateStore): void {
+  store.doc.rules.push({
+    ...bigCpuRule,
+    uuid: '11111111-1111-1111-1111-111111111111',
+    scope: null,
+    created_at: '2026-01-01T00:00:00.000Z',
+  } as never);
+}
+
 async function env() {
   const store = new MemoryStateStore();
   const blobs = new MemoryBlobStore();
@@ -53,12 +63,7 @@ test('dry-run of one rule reports matches and the exact diff per node', async (t
 
 test('dry-run changes nothing: state document, blobs and event log are identical', async (t) => {
   const e = await env();
-  e.store.doc.rules.push({
-    ...bigCpuRule,
-    uuid: '11111111-1111-1111-1111-111111111111',
-    scope: null,
-    created_at: '2026-01-01T00:00:00.000Z',
-  } as never);
+  storeBigCpuRule(e.store);
   const before = JSON.stringify(e.store.doc);
   const blobsBefore = JSON.stringify([...e.blobs.data.entries()]);
   const writes = e.store.writes;
@@ -113,12 +118,7 @@ test('an unknown node is a 404', async (t) => {
 
 test('apply stores exactly the dry-run diff and records an event', async (t) => {
   const e = await env();
-  e.store.doc.rules.push({
-    ...bigCpuRule,
-    uuid: '11111111-1111-1111-1111-111111111111',
-    scope: null,
-    created_at: '2026-01-01T00:00:00.000Z',
-  } as never);
+  storeBigCpuRule(e.store);
   const planned = await e.replay.dryRun(undefined);
   const applied = await e.replay.apply({});
   t.deepEqual(
