@@ -29,7 +29,7 @@ import { IpmiPowerControl } from './ipmi/power-control.js';
 import { IpmiCredentials } from './ipmi/credentials.js';
 import { DiscoveryService } from './discovery/enroll.js';
 import { ReviewQueue } from './discovery/review.js';
-import { ObservedBlobStore, driftRecorder } from './discovery/processed-observer.js';
+import { ProcessedObserver, driftRecorder } from './discovery/processed-observer.js';
 import { RuleReplay } from './rules-replay.js';
 import { GatedPowerControl } from './core/power-gate.js';
 import { BmcCredentialRotation } from './bmc-credentials.js';
@@ -270,7 +270,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   const stateDir = config.DEFAULT.state_dir;
 
   const store = await FileStateStore.open({ log: log.child({ component: 'store' }), clock }, { stateDir });
-  const fileBlobs = new FileBlobStore({ log: log.child({ component: 'blobs' }) }, { stateDir });
+  const blobs = new FileBlobStore({ log: log.child({ component: 'blobs' }) }, { stateDir });
   const events = await FileEventLog.open({ log: log.child({ component: 'events' }), clock }, { stateDir });
   const metrics = new PromMetrics({
     processMetrics: true,
@@ -284,7 +284,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
   // Node and port changes re-sync the PXE filter at once (not only every sync_period).
   const nodes = new NotifyingNodeRepository(new LocalNodeRepository({ store, clock }));
   let netboot: Netboot | null = null;
-  const review = new ReviewQueue({ store, nodes, blobs: fileBlobs, events: sink, clock });
+  const review = new ReviewQueue({ store, nodes, blobs, events: sink, clock });
   const discoveryService = new DiscoveryService({
     store,
     nodes,
@@ -301,8 +301,8 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     isEnabled: () => store.doc.settings.discovery,
   });
   // Every new processed data: drift report against the previous one, chassis identity for merges.
-  const blobs = new ObservedBlobStore(
-    fileBlobs,
+  const processedObserver = new ProcessedObserver(
+    blobs,
     [
       driftRecorder(sink),
       (uuid, _previous, data) => discoveryService.recordIdentity(uuid, data as Record<string, unknown>),
@@ -410,6 +410,7 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     settings,
     resolveHost: async (host) => (await lookup(host, { all: true })).map((a) => a.address),
     onFilterChange: () => void netboot?.policyChanged(),
+    onProcessed: (uuid, data) => processedObserver.processed(uuid, data),
   });
 
   if (config.processing.node_not_found_hook === 'enroll') {

@@ -73,6 +73,9 @@ export interface IntrospectionDeps {
   /** One-time callback tokens (ADR 0008); absent = every callback is accepted (callback_auth=none). */
   callbackAuth?: CallbackAuthorizer | null;
   credentialVerifier?: CredentialVerifier | null;
+  /** Told about every stored processed data, as the object (drift reports, chassis identity);
+   *  a failure is logged, never fails the introspection. */
+  onProcessed?: (uuid: string, data: IntrospectionData) => Promise<void> | void;
   /** Called whenever the set of MACs under introspection may have changed (PXE filter sync). */
   onFilterChange?: () => void;
   /** Optional one-line hint from the boot timeline, appended to timeout errors. */
@@ -725,6 +728,11 @@ export class IntrospectionService {
       await this.deps.pipeline.beforeUpdate(data, { node, record });
       if (this.deps.settings.storeData) {
         await this.deps.blobs.putData(record.uuid, 'processed', JSON.stringify(data));
+        try {
+          await this.deps.onProcessed?.(record.uuid, data);
+        } catch (error) {
+          this.deps.log.error({ node: record.uuid, err: String(error) }, 'processed-data listener failed');
+        }
       }
       this.deps.onFilterChange?.();
       if (this.deps.rules) {

@@ -1,32 +1,33 @@
-// A BlobStore decorator that tells listeners when a node's processed data is replaced (with the
-// previous data), so drift reports and chassis identity follow every introspection and reapply
-// without touching the core flow. A listener failure is logged, never fails the introspection.
+// Follows every stored processed data (core's onProcessed) with the node's previous one, so drift
+// reports and chassis identity follow every introspection and reapply. Only the previous data is
+// read and parsed here: the current one arrives as the object core just stored. A listener failure
+// is logged, never fails the introspection.
 import type { EventSink } from '../core/events.js';
 import type { LogLike } from '../core/log.js';
-import type { BlobStore, DataKind } from '../core/ports.js';
+import type { BlobStore } from '../core/ports.js';
 import { driftMessage, inventoryDrift } from './drift.js';
 
 export type ProcessedListener = (uuid: string, previous: unknown, current: unknown) => Promise<void> | void;
 
-export class ObservedBlobStore implements BlobStore {
+export class ProcessedObserver {
   constructor(
-    private readonly inner: BlobStore,
+    private readonly blobs: BlobStore,
     private readonly listeners: ProcessedListener[],
     private readonly log: LogLike,
   ) {}
 
-  async putData(uuid: string, kind: DataKind, json: string): Promise<void> {
-    if (kind !== 'processed' || this.listeners.length === 0) return this.inner.putData(uuid, kind, json);
-    const previousJson = await this.inner.getData(uuid, 'processed');
-    await this.inner.putData(uuid, kind, json);
+  /** Wire as IntrospectionDeps.onProcessed: `current` was just stored, so the blob store's
+   *  previous data is the one it replaced. */
+  async processed(uuid: string, current: unknown): Promise<void> {
     let previous: unknown = null;
-    let current: unknown;
+    const previousJson = await this.blobs.getPreviousData(uuid);
     try {
       previous = previousJson === null ? null : (JSON.parse(previousJson) as unknown);
-      current = JSON.parse(json) as unknown;
     } catch (error) {
-      this.log.warn({ node: uuid, err: String(error) }, 'processed data is not JSON; drift/identity skipped');
-      return;
+      this.log.warn(
+        { node: uuid, err: String(error) },
+        'previous processed data is not JSON; no drift report',
+      );
     }
     for (const listener of this.listeners) {
       try {
@@ -35,22 +36,6 @@ export class ObservedBlobStore implements BlobStore {
         this.log.error({ node: uuid, err: String(error) }, 'processed-data listener failed');
       }
     }
-  }
-
-  getData(uuid: string, kind: DataKind): Promise<string | null> {
-    return this.inner.getData(uuid, kind);
-  }
-
-  getPreviousData(uuid: string): Promise<string | null> {
-    return this.inner.getPreviousData(uuid);
-  }
-
-  deleteData(uuid: string): Promise<void> {
-    return this.inner.deleteData(uuid);
-  }
-
-  putRamdiskLogs(directory: string, filename: string, content: Buffer): Promise<string> {
-    return this.inner.putRamdiskLogs(directory, filename, content);
   }
 }
 

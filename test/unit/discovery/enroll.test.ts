@@ -8,7 +8,7 @@ import { hookRegistry } from '../../../src/pipeline/registry.js';
 import { DEFAULT_PROCESSING_HOOKS } from '../../../src/config/schema.js';
 import { DiscoveryService, enrollDriverInfo } from '../../../src/discovery/enroll.js';
 import { ReviewQueue } from '../../../src/discovery/review.js';
-import { ObservedBlobStore, driftRecorder } from '../../../src/discovery/processed-observer.js';
+import { ProcessedObserver, driftRecorder } from '../../../src/discovery/processed-observer.js';
 import { createRuleRunner } from '../../../src/rules-runner.js';
 import { FakeClock, defaultPipelineSettings, defaultSettings, ipaInventory } from '../../helpers/core-env.js';
 import { MemoryBlobStore, MemoryEventLog, MemoryStateStore } from '../../helpers/memory.js';
@@ -31,7 +31,7 @@ function env(options: { discovery?: boolean } = {}) {
     settings: { driver: 'ipmi', nodeFields: {}, bmcAddressVersions: ['4', '6'], ipmiAddressFields: [] },
     isEnabled: () => store.doc.settings.discovery,
   });
-  const blobs = new ObservedBlobStore(
+  const observer = new ProcessedObserver(
     rawBlobs,
     [
       driftRecorder(events),
@@ -47,11 +47,12 @@ function env(options: { discovery?: boolean } = {}) {
   const service = new IntrospectionService({
     store,
     nodes,
-    blobs,
+    blobs: rawBlobs,
     events,
     clock,
     log: silentLog,
     pipeline,
+    onProcessed: (uuid, data) => observer.processed(uuid, data),
     settings: defaultSettings,
     rules: createRuleRunner({ store, nodes, events, clock }),
     notFoundHook: discovery,
