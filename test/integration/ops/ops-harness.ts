@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { api } from '../../helpers/daemon.js';
+import { api, iniText, type IniSections } from '../../helpers/daemon.js';
 import { ipaInventory } from '../../helpers/core-env.js';
 import { requireTools } from '../../helpers/netns.js';
 import { waitFor } from '../../helpers/wait.js';
@@ -92,16 +92,8 @@ export function callbackBody(mac: string): string {
   return JSON.stringify(ipaInventory(mac));
 }
 
-export type Sections = Record<string, Record<string, string | number | boolean>>;
+export type Sections = IniSections;
 
 export async function writeIni(path: string, sections: Sections): Promise<void> {
-  const text = Object.entries(sections)
-    .map(
-      ([s, v]) =>
-        `[${s}]\n${Object.entries(v)
-          .map(([k, x]) => `${k} = ${String(x)}`)
-          .join('\n')}\n`,
-    )
-    .join('\n');
-  await writeFile(path, text);
+  await writeFile(path, iniText(sections));
 }

@@ -3,13 +3,17 @@ import * as fsp from 'node:fs/promises';
 import { join } from 'node:path';
 import type { EventRecord } from '../../../src/core/events.js';
 import { FileEventLog } from '../../../src/store/event-log.js';
-import { FakeClock, silentLog, tempStateDir } from './support.js';
+import { silentLog, tempStateDir } from './support.js';
+import { FakeClock } from '../../helpers/core-env.js';
 
 const MAC_A = 'aa:bb:cc:00:00:01';
 const MAC_B = 'aa:bb:cc:00:00:02';
 
 async function openLog(stateDir: string, options: Partial<Parameters<typeof FileEventLog.open>[1]> = {}) {
-  return FileEventLog.open({ log: silentLog, clock: new FakeClock() }, { stateDir, ...options });
+  return FileEventLog.open(
+    { log: silentLog, clock: new FakeClock(Date.parse('2025-01-01T00:00:00Z')) },
+    { stateDir, ...options },
+  );
 }
 
 async function files(stateDir: string): Promise<string[]> {

@@ -6,7 +6,8 @@ import { CURRENT_SCHEMA_VERSION, emptyStateDocument } from '../../../src/core/in
 import type { NodeRecord } from '../../../src/core/node.js';
 import { FileStateStore } from '../../../src/store/state.js';
 import { migrateDocument, validateStateDocument } from '../../../src/store/state-schema.js';
-import { failingFs, FakeClock, silentLog, tempStateDir } from './support.js';
+import { failingFs, silentLog, tempStateDir } from './support.js';
+import { FakeClock } from '../../helpers/core-env.js';
 
 function node(uuid: string): NodeRecord {
   return {
@@ -32,7 +33,10 @@ const deps = { log: silentLog, clock: systemClock };
 
 test('open on an empty directory starts with an empty document and writes nothing yet', async (t) => {
   const stateDir = join(await tempStateDir(t), 'nested');
-  const store = await FileStateStore.open({ log: silentLog, clock: new FakeClock() }, { stateDir });
+  const store = await FileStateStore.open(
+    { log: silentLog, clock: new FakeClock(Date.parse('2025-01-01T00:00:00Z')) },
+    { stateDir },
+  );
   t.deepEqual(store.doc, emptyStateDocument('2025-01-01T00:00:00.000Z'));
   t.is(store.loadedFrom, 'none');
   t.is((await fsp.stat(stateDir)).mode & 0o777, 0o700);

@@ -26,13 +26,6 @@ export function captureLog(): CapturedLog {
 
 export const silentLog: Logger = pino({ level: 'silent' });
 
-export class FakeClock {
-  constructor(public ms = Date.parse('2025-01-01T00:00:00Z')) {}
-  now(): number {
-    return this.ms;
-  }
-}
-
 /** Real fs calls, except that `open` of a temp file fails while `failing` is set. */
 export function failingFs(code = 'ENOSPC'): AtomicFs & { failing: boolean; failures: number } {
   const wrapper = {
