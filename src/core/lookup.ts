@@ -9,6 +9,11 @@ export type IntrospectionData = Record<string, unknown>;
 
 const ABSENT_BMC = new Set(['', '0.0.0.0', '::/0', '::']);
 
+/** A BMC address as the ramdisk reported it (trimmed, case kept), or null for "no BMC" values. */
+export function presentBmcAddress(value: unknown): string | null {
+  return typeof value === 'string' && !ABSENT_BMC.has(value.trim()) ? value.trim() : null;
+}
+
 function asRecord(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' && !Array.isArray(value)
     ? (value as Record<string, unknown>)
@@ -22,9 +27,10 @@ export function bmcAddressesFromData(data: IntrospectionData): string[] {
     inventory.bmc_address ?? data.ipmi_address,
     inventory.bmc_v6address ?? data.ipmi_v6address,
   ];
-  return candidates
-    .filter((v): v is string => typeof v === 'string' && !ABSENT_BMC.has(v.trim()))
-    .map((v) => v.trim().toLowerCase());
+  return candidates.flatMap((v) => {
+    const address = presentBmcAddress(v);
+    return address === null ? [] : [address.toLowerCase()];
+  });
 }
 
 /** MACs for lookup: `macs` as set by validate_interfaces (else none, as in the reference). */

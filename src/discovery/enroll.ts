@@ -7,7 +7,7 @@ import type { EventSink } from '../core/events.js';
 import { naiveTimestamp, type NotFoundHook } from '../core/introspection.js';
 import type { IntrospectionRecord } from '../core/introspection-record.js';
 import type { LogLike } from '../core/log.js';
-import { bmcAddressOfNode, type IntrospectionData } from '../core/lookup.js';
+import { bmcAddressOfNode, presentBmcAddress, type IntrospectionData } from '../core/lookup.js';
 import { normalizeMac } from '../core/node.js';
 import type { NewPort, NodeRepository } from '../core/node-repository.js';
 import type { Clock, StateStore } from '../core/ports.js';
@@ -58,20 +58,14 @@ function asRecord(value: unknown): Record<string, unknown> {
     : {};
 }
 
-const ABSENT_BMC = new Set(['', '0.0.0.0', '::/0', '::']);
-
-function bmcOf(value: unknown): string | null {
-  return typeof value === 'string' && !ABSENT_BMC.has(value.trim()) ? value.trim() : null;
-}
-
 /** driver_info for a new node: the preferred BMC address as ipmi_address, the other kept aside. */
 export function enrollDriverInfo(
   data: IntrospectionData,
   versions: ReadonlyArray<'4' | '6'>,
 ): Record<string, string> {
   const inventory = asRecord(data.inventory);
-  const v4 = bmcOf(inventory.bmc_address ?? data.ipmi_address);
-  const v6 = bmcOf(inventory.bmc_v6address ?? data.ipmi_v6address);
+  const v4 = presentBmcAddress(inventory.bmc_address ?? data.ipmi_address);
+  const v6 = presentBmcAddress(inventory.bmc_v6address ?? data.ipmi_v6address);
   const out: Record<string, string> = {};
   for (const version of versions) {
     const address = version === '4' ? v4 : v6;
