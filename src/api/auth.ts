@@ -51,7 +51,11 @@ export class HttpBasicAuth implements AuthCheck {
     const user = colon >= 0 ? decoded.slice(0, colon) : decoded;
     const password = colon >= 0 ? decoded.slice(colon + 1) : '';
     const hash = this.users.get(user);
-    if (!hash || !(await bcrypt.compare(password, hash))) {
+    // An unknown user still costs one bcrypt compare (against a real hash of the same cost), so
+    // the answer's timing does not tell which user names exist.
+    const decoy = hash ?? this.users.values().next().value;
+    const matches = decoy !== undefined && (await bcrypt.compare(password, decoy));
+    if (!hash || !matches) {
       throw new AppError('ERR_API_UNAUTHORIZED', 'Unauthorized: invalid user name or password');
     }
     if (this.cache.size > 1000) this.cache.clear();
