@@ -401,7 +401,12 @@ export class TftpServer {
       t.socket = socket;
       socket.on('message', (msg, rinfo) => this.onTransferMessage(t, msg, rinfo));
       socket.on('error', (err) => this.finish(t, 'server-error', `socket error: ${err.message}`));
-      await new Promise<void>((resolve) => socket.bind({ address: this.opts.address, port: 0 }, resolve));
+      // A failed bind ends the transfer through the 'error' handler above; settle here too, so
+      // that this transfer's start does not wait forever.
+      await new Promise<void>((resolve) => {
+        socket.once('error', () => resolve());
+        socket.bind({ address: this.opts.address, port: 0 }, resolve);
+      });
       if (t.closed) return;
       const engine = new ReadTransfer(q.request.options, size, {
         maxBlksize: this.opts.maxBlksize,
