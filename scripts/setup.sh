@@ -15,6 +15,8 @@ DEB_PACKAGES=(
   pxelinux syslinux-common ipxe
   systemd
   lldpd tcpdump
+  # benchmarks (bench/api-bench.ts)
+  wrk
   # discovery ramdisk: build (cpio; the rest is fetched with apt-get download) and its qemu boot test
   cpio qemu-system-x86 ipxe-qemu seabios
 )
