@@ -646,7 +646,11 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     }
     // Restart-only options keep their running value, so the next diff still reports them.
     current = next;
-    const applied = plan.live.filter((o) => !failed.has(o));
+    // A [dhcp] value that failed on an earlier reload is retried (and applied) by netboot itself.
+    const applied = [
+      ...plan.live.filter((o) => !failed.has(o)),
+      ...netbootReload.applied.filter((o) => !plan.live.includes(o)),
+    ];
     const result: ReloadResult = {
       applied,
       restartRequired: plan.restart,
