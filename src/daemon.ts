@@ -10,7 +10,7 @@ import { systemClock, type Clock } from './core/clock.js';
 import { IntrospectionService, type IntrospectionSettings } from './core/introspection.js';
 import { CallbackTokens, type CallbackAuthMode, type CallbackTokenSettings } from './core/callback-tokens.js';
 import { LocalNodeRepository } from './core/node-repository.js';
-import { RuleBook, type RuleValidator } from './core/rule-book.js';
+import type { RuleValidator } from './core/rule-book.js';
 import type { EventSink } from './core/events.js';
 import { buildApp } from './api/app.js';
 import { HttpBasicAuth, noAuth, parseHtpasswd } from './api/auth.js';
@@ -49,7 +49,8 @@ import { registerMetricsRoutes } from './metrics/http.js';
 import { checkHealth, type HealthProbe } from './metrics/health.js';
 import { changedOptions, planReload, type ConfigSections } from './ops/config-diff.js';
 import { secretFileProblem } from './ops/file-permissions.js';
-import { Netboot, NotifyingNodeRepository, bootBaseUrl } from './netboot.js';
+import { Netboot, NotifyingNodeRepository, bootBaseUrl, LIVE_NETBOOT_OPTIONS } from './netboot.js';
+import { FileAwareRuleBook, RulesFileSync, type RulesFileResult } from './rules-file.js';
 import { registerExplainRoute, type ExplainDeps } from './explain.js';
 import { registerSupportBundleRoutes } from './support-bundle.js';
 import { filterHealthProbe, registerNetbootMetrics } from './metrics-netboot.js';
@@ -80,6 +81,8 @@ export interface ReloadResult {
   restartRequired: string[];
   /** Parts that could not be applied (the running value is kept), one line each. */
   errors: string[];
+  /** What the [rules] rules_file sync changed (absent when no rules file is configured or it failed). */
+  rules?: RulesFileResult;
 }
 
 export interface DaemonOptions {
@@ -127,6 +130,9 @@ export const LIVE_OPTIONS: ReadonlySet<string> = new Set([
   'pci_devices.*',
   'ipmi.credential_verify_tries',
   'ipmi.credential_verify_interval',
+  // [dhcp] reply options: applied to the running DHCP server, sockets untouched (ADR 0011).
+  ...LIVE_NETBOOT_OPTIONS,
+  'rules.rules_file',
 ]);
 
 function callbackTokenSettings(config: Config): CallbackTokenSettings {
@@ -343,7 +349,25 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
     const result = validateRule(body);
     return result.ok ? { ok: true, rule: result.rule } : { ok: false, errors: result.errors };
   };
-  const rules = new RuleBook({ store, clock, validate: validator });
+  // File-sourced rules ([rules] rules_file, ADR 0011) are refused to DELETE through the API.
+  const rules = new FileAwareRuleBook({
+    store,
+    clock,
+    validate: validator,
+    rulesFile: () => current.rules.rules_file,
+  });
+  const rulesFile = new RulesFileSync({ store, clock, events: sink });
+  if (config.rules.rules_file !== '') {
+    try {
+      const synced = await rulesFile.sync(config.rules.rules_file);
+      log.info({ ...synced }, 'rules file loaded');
+    } catch (error) {
+      // Refuse to start (main.ts: a coded error exits 78), with the state written back.
+      await store.close();
+      await events.close();
+      throw error;
+    }
+  }
 
   if (store.doc.settings.discovery !== config.discovery.enabled && store.loadedFrom === 'none') {
     store.doc.settings.discovery = config.discovery.enabled;
@@ -598,15 +622,50 @@ export async function startDaemon(config: Config, options: DaemonOptions = {}): 
       armCleanUp(next.DEFAULT.clean_up_period);
     // The file is the operator's switch: a changed [discovery] enabled wins over the API's last PUT.
     if (next.discovery.enabled !== current.discovery.enabled) await discovery.set(next.discovery.enabled);
+    // [dhcp] range, lease time, boot files…: swapped into the running DHCP server (ADR 0011).
+    const netbootReload = boot.reload(next);
+    if (netbootReload.errors.length > 0) {
+      errors.push(...netbootReload.errors);
+      for (const o of plan.live) if (o.startsWith('dhcp.')) failed.add(o);
+    }
+    if (netbootReload.outsideRange.length > 0) {
+      log.info(
+        { leases: netbootReload.outsideRange },
+        'dhcp: leases outside the new range are served until they end and not renewed',
+      );
+    }
+    // The rules file is re-read on every reload, like htpasswd: editing it needs no config change.
+    let rulesSynced: RulesFileResult | undefined;
+    if (next.rules.rules_file !== '') {
+      try {
+        rulesSynced = await rulesFile.sync(next.rules.rules_file);
+      } catch (error) {
+        errors.push(`${(error as Error).message}; the stored rules stay as they were`);
+        failed.add('rules.rules_file');
+      }
+    }
     // Restart-only options keep their running value, so the next diff still reports them.
     current = next;
-    const applied = plan.live.filter((o) => !failed.has(o));
-    const result: ReloadResult = { applied, restartRequired: plan.restart, errors };
+    // A [dhcp] value that failed on an earlier reload is retried (and applied) by netboot itself.
+    const applied = [
+      ...plan.live.filter((o) => !failed.has(o)),
+      ...netbootReload.applied.filter((o) => !plan.live.includes(o)),
+    ];
+    const result: ReloadResult = {
+      applied,
+      restartRequired: plan.restart,
+      errors,
+      ...(rulesSynced ? { rules: rulesSynced } : {}),
+    };
+    const rulesText = rulesSynced
+      ? `; rules file: ${rulesSynced.created.length} created, ${rulesSynced.replaced.length} replaced, ${rulesSynced.deleted.length} deleted`
+      : '';
     families.reloads.inc({
       result: errors.length > 0 ? 'error' : plan.restart.length > 0 ? 'restart_required' : 'applied',
     });
     const message =
       `configuration reloaded: ${applied.length > 0 ? `applied ${applied.join(', ')}` : 'nothing to apply'}` +
+      rulesText +
       (plan.restart.length > 0 ? `; restart needed for ${plan.restart.join(', ')}` : '') +
       (errors.length > 0 ? `; not applied: ${errors.join('; ')}` : '');
     const level = errors.length > 0 ? 'error' : plan.restart.length > 0 ? 'warn' : 'info';

@@ -431,6 +431,45 @@ export function dhcpOptions(config: Config): ResponderOptions & {
   };
 }
 
+/**
+ * [dhcp] options a reload applies to the running server (DhcpServer.reconfigure: reply contents
+ * only). The rest of [dhcp] needs a socket rebind or is the server's identity (enabled, mode,
+ * interface_address, listen_address, proxy_port) or is read once (lease_save_delay): restart.
+ */
+export const LIVE_DHCP_OPTIONS = [
+  'subnet',
+  'range_start',
+  'range_end',
+  'router',
+  'dns_servers',
+  'domain_name',
+  'lease_time',
+  'authoritative',
+  'offer_ttl',
+  'decline_quarantine',
+  'boot_file_map',
+  'ipxe_script_url',
+  'ipxe_no_pxedhcp',
+] as const satisfies ReadonlyArray<keyof Config['dhcp']>;
+
+/** `section.option` names of LIVE_DHCP_OPTIONS, for the daemon's reload plan. */
+export const LIVE_NETBOOT_OPTIONS: readonly string[] = LIVE_DHCP_OPTIONS.map((name) => `dhcp.${name}`);
+
+/** The running config with the live [dhcp] options of `next` (restart-only ones stay as running). */
+export function withLiveDhcp(running: Config, next: Config): Config {
+  const dhcp: Record<string, unknown> = { ...running.dhcp };
+  for (const name of LIVE_DHCP_OPTIONS) dhcp[name] = next.dhcp[name];
+  return { ...running, dhcp: dhcp as Config['dhcp'] };
+}
+
+/** What Netboot.reload() did; `applied`/`errors` in the daemon's ReloadResult terms. */
+export interface NetbootReload {
+  applied: string[];
+  errors: string[];
+  /** Carried-over leases outside the new range (served until they end, not renewed). */
+  outsideRange: string[];
+}
+
 /** Where booting nodes reach us: [http_boot] base_url, [DEFAULT] public_url, or the DHCP address. */
 export function bootBaseUrl(config: Config): string {
   const explicit = config.http_boot.base_url || config.DEFAULT.public_url;
@@ -486,9 +525,12 @@ export class Netboot {
   private timer: NodeJS.Timeout | undefined;
   private started: Array<() => Promise<void>> = [];
   private closed = false;
+  /** deps.config with the live [dhcp] options of the last reload (DHCP replies and explain). */
+  private live: Config;
 
   constructor(private readonly deps: NetbootDeps) {
     const { config, log, clock } = deps;
+    this.live = config;
     this.events = new LinkingEventSink(deps.events, {
       nodeOf: (mac) => this.nodeOf(mac),
       macOfAddress: (address) => this.macOfAddress(address),
@@ -533,7 +575,8 @@ export class Netboot {
    * off, a fresh one from [dhcp] for "what it would send"), the boot renderer.
    */
   explainSources(): ExplainSources {
-    const { config, clock } = this.deps;
+    const { clock } = this.deps;
+    const config = this.live;
     const decide = createDecide({ policy: () => this.policy(), nodeOf: (mac) => this.nodeOf(mac), clock });
     return {
       config,
@@ -711,6 +754,32 @@ export class Netboot {
       this.timer = setInterval(() => void this.requestSync(true), period * 1000);
       this.timer.unref();
     }
+  }
+
+  /**
+   * SIGHUP: apply the changed live [dhcp] options (LIVE_DHCP_OPTIONS) to the running DHCP server,
+   * sockets untouched. Invalid values keep the running ones and come back in `errors`. With DHCP
+   * off they still become what explain shows ("what it would send").
+   */
+  reload(next: Config): NetbootReload {
+    const candidate = withLiveDhcp(this.deps.config, next);
+    const changed = LIVE_DHCP_OPTIONS.filter(
+      (name) => JSON.stringify(candidate.dhcp[name]) !== JSON.stringify(this.live.dhcp[name]),
+    ).map((name) => `dhcp.${name}`);
+    const result: NetbootReload = { applied: [], errors: [], outsideRange: [] };
+    if (changed.length === 0) return result;
+    if (this.dhcp) {
+      try {
+        // Built and checked before the swap: a bad range throws here and nothing changes.
+        result.outsideRange = this.dhcp.reconfigure(dhcpOptions(candidate)).outsideRange;
+      } catch (error) {
+        result.errors.push(`[dhcp] ${(error as Error).message}; the running DHCP options stay`);
+        return result;
+      }
+    }
+    this.live = candidate;
+    result.applied = changed;
+    return result;
   }
 
   /** Reverse order of start: TFTP, DHCP, then the filter (its table is deleted). */

@@ -398,6 +398,12 @@ export const schema = {
       },
     ),
   },
+  rules: {
+    rules_file: str(
+      '',
+      'JSON file of introspection rules: an array of POST /v1/rules bodies. Loaded at start (an invalid file refuses the start) and on every SIGHUP (an invalid file changes nothing): the rules it holds are created, replaced or deleted so that the stored file rules equal the file; API-created rules are never touched, and file rules cannot be deleted through the API. Empty: off. See docs/adr/0011.',
+    ),
+  },
 } as const satisfies Record<string, Record<string, OptionSpec>>;
 
 export type Schema = typeof schema;

@@ -52,6 +52,8 @@ export const errorCatalogue = {
   ERR_RULE_INVALID: { status: 400, message: 'Invalid introspection rule' },
   ERR_RULE_NOT_FOUND: { status: 404, message: 'Rule was not found' },
   ERR_RULE_EXISTS: { status: 409, message: 'Rule with this UUID already exists' },
+  ERR_RULE_FILE_MANAGED: { status: 409, message: 'Rule comes from the rules file; edit the file instead' },
+  ERR_RULES_FILE_INVALID: { status: 500, message: 'Invalid [rules] rules_file' },
 
   // --- store
   ERR_STORE_WRITE: { status: 500, message: 'Could not write state' },

@@ -324,6 +324,16 @@ interface RequestCtx {
   relayed: boolean;
 }
 
+/** What adoptBindings() did with the previous responder's bindings. */
+export interface AdoptedBindings {
+  /** Offers, leases and quarantines carried over. */
+  kept: number;
+  /** Carried-over leases outside the new dynamic range: served until they end, not renewed. */
+  outsideRange: string[];
+  /** Leases in no configured subnet any more: forgotten. */
+  dropped: string[];
+}
+
 export interface ResponderDeps {
   clock: Clock;
   decide?: DecideFn;
@@ -385,6 +395,37 @@ export class DhcpResponder {
       for (const b of pool.outside.values()) add(b);
     }
     return out;
+  }
+
+  /**
+   * Live reconfiguration (SIGHUP): take over the bindings of the responder this one replaces,
+   * without touching sockets. Offers and leases keep their address and expiry — a node mid-boot
+   * is never cut off; a bound address the new dynamic range no longer holds is refused at its next
+   * renewal instead (handleRequest). Bindings in no configured subnet are dropped (as restore()).
+   */
+  adoptBindings(previous: DhcpResponder): AdoptedBindings {
+    const now = this.deps.clock.now();
+    const result: AdoptedBindings = { kept: 0, outsideRange: [], dropped: [] };
+    for (const old of previous.pools) {
+      for (const b of [...old.slots, ...old.outside.values()]) {
+        if (!b || b.expiresAt <= now) continue;
+        const pool = this.pools.find((candidate) => candidate.contains(b.address));
+        if (!pool) {
+          if (b.state === 'bound') {
+            result.dropped.push(intToIp(b.address));
+            this.dirty = true;
+          }
+          continue;
+        }
+        pool.set({ ...b });
+        if (b.state === 'bound' && this.isOutsideRange(pool, b.address, b.mac)) {
+          result.outsideRange.push(intToIp(b.address));
+        }
+        result.kept += 1;
+      }
+    }
+    for (const pool of this.pools) pool.cursor = 0;
+    return result;
   }
 
   /** Load persisted leases (expired ones and those outside every subnet are dropped). */
@@ -641,6 +682,18 @@ export class DhcpResponder {
       return this.nakOrSilence(ctx, pool, `no lease for ${address}`, 'unknown-lease', decision);
     }
     if (mine.state === 'declined') return this.nak(ctx, pool, `${address} was declined`, decision);
+    if (state !== 'SELECTING' && this.isOutsideRange(pool, addr, ctx.mac, decision)) {
+      // The range changed since this lease was granted (live reload, or a restart). The lease is
+      // not revoked while it runs, but not extended: RFC 2131 §4.3.2 wants a NAK when the client's
+      // address is not correct for its network, so it starts over (DISCOVER) in the new range.
+      // Not authoritative: stay silent, the client keeps the address until the lease ends.
+      const reason = `${address} is outside the dynamic range ${this.rangeText(pool)}: lease not renewed`;
+      if (this.options.authoritative) {
+        pool.remove(mine);
+        this.dirty = true;
+      }
+      return this.nakOrSilence(ctx, pool, reason, 'outside-range', decision);
+    }
     const boot = this.bootFor(ctx, decision, pool);
     if (isIgnore(boot)) return this.ignore(ctx.mac, ctx.typeName, boot.ignore, 'ignored:arch-unmapped');
     const clientId = getClientId(p);
@@ -864,6 +917,21 @@ export class DhcpResponder {
     return this.localPool;
   }
 
+  /**
+   * A dynamic address the pool's range does not hold and no reservation explains: left over from
+   * an earlier range (reload or restart with a new [dhcp] range_start/range_end).
+   */
+  private isOutsideRange(pool: Pool, addr: number, mac: string, decision?: Decision): boolean {
+    if (pool.size === 0 || pool.inRange(addr)) return false;
+    if (decision?.action === 'serve' && decision.reservedAddress !== undefined)
+      return ipToInt(decision.reservedAddress) !== addr;
+    return this.reservations.get(mac) !== addr;
+  }
+
+  private rangeText(pool: Pool): string {
+    return `${intToIp(pool.start)}-${intToIp(pool.start + pool.size - 1)}`;
+  }
+
   private runDecide(ctx: RequestCtx): Decision {
     try {
       return this.decide({
@@ -945,8 +1013,14 @@ export class DhcpResponder {
       return holder && holder.mac === ctx.mac ? holder : base(reserved);
     }
     if (mine && mine.state !== 'declined') {
-      // Reuse the client's binding unless its address meanwhile went to someone else.
-      if (pool.get(mine.address) === mine) return mine;
+      // Reuse the client's binding unless its address meanwhile went to someone else, or the
+      // dynamic range no longer holds it (changed by a reload): then it gets a new address.
+      if (pool.get(mine.address) === mine && !this.isOutsideRange(pool, mine.address, ctx.mac, decision))
+        return mine;
+      if (pool.get(mine.address) === mine && commit) {
+        if (mine.state === 'bound') this.dirty = true;
+        pool.remove(mine);
+      }
     }
     const requested = getRequestedAddress(ctx.p);
     if (requested !== undefined) {

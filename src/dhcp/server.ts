@@ -8,6 +8,7 @@ import type { EventSink } from '../core/events.js';
 import { messageTypeName } from './packet.js';
 import {
   DhcpResponder,
+  type AdoptedBindings,
   type DecideFn,
   type Lease,
   type LeaseStore,
@@ -59,7 +60,7 @@ function bump(counter: Record<string, number>, key: string): void {
 }
 
 export class DhcpServer {
-  readonly responder: DhcpResponder;
+  private current: DhcpResponder;
   private sockets: Socket[] = [];
   private readonly counters = {
     received: {} as Record<string, number>,
@@ -79,10 +80,33 @@ export class DhcpServer {
     private readonly options: DhcpServerOptions,
     private readonly deps: DhcpServerDeps,
   ) {
-    this.responder = new DhcpResponder(options, {
-      clock: deps.clock,
-      ...(deps.decide ? { decide: deps.decide } : {}),
+    this.current = this.newResponder(options);
+  }
+
+  /** The live state machine; replaced by reconfigure(), so read it at use time. */
+  get responder(): DhcpResponder {
+    return this.current;
+  }
+
+  private newResponder(options: ResponderOptions): DhcpResponder {
+    return new DhcpResponder(options, {
+      clock: this.deps.clock,
+      ...(this.deps.decide ? { decide: this.deps.decide } : {}),
     });
+  }
+
+  /**
+   * Swap in new reply options (range, lease time, router/DNS, boot files, …) while the sockets
+   * stay bound: the next datagram is answered with them. Offers and leases carry over (see
+   * DhcpResponder.adoptBindings). Throws ERR_DHCP_CONFIG before changing anything when the options
+   * are invalid. Socket options (listenAddress, port, proxyPort, mode) are not re-read here.
+   */
+  reconfigure(options: ResponderOptions): AdoptedBindings {
+    const next = this.newResponder({ ...options, mode: this.options.mode });
+    const adopted = next.adoptBindings(this.current);
+    this.current = next;
+    if (next.takeDirty()) this.scheduleSave();
+    return adopted;
   }
 
   /** Reload leases, bind the sockets; rejects with ERR_DHCP_BIND when a port is taken. */

@@ -8,12 +8,15 @@ import type { ApiDeps } from '../deps.js';
 export function formatRule(rule: RuleRecord, full: boolean): Record<string, unknown> {
   const links = [{ href: `/v1/rules/${rule.uuid}`, rel: 'self' }];
   if (!full) return { uuid: rule.uuid, description: rule.description, scope: rule.scope, links };
+  // Rules from [rules] rules_file carry `source: "file"` (an extra key clients ignore, ADR 0011).
+  const source = (rule as { source?: unknown }).source;
   return {
     uuid: rule.uuid,
     description: rule.description,
     scope: rule.scope,
     conditions: rule.conditions,
     actions: rule.actions,
+    ...(source === 'file' ? { source } : {}),
     links,
   };
 }
