@@ -145,6 +145,7 @@ EOF
 ip netns exec "$SRV" node "$MAIN" serve --config "$WORK/inspector.conf" >"$WORK/daemon.log" 2>&1 &
 DAEMON=$!
 PIDS+=("$DAEMON")
+disown "$DAEMON" # killed by PID on exit; no "Killed" line from bash
 for _ in $(seq 100); do
   in_ns "$SRV" curl -sf "$URL/healthz" 2>/dev/null | grep -q '"ok"' && break
   sleep 0.2
@@ -186,6 +187,7 @@ section "no-dhcp: relayed client on a subnet we do not serve"
 ip netns exec "$RLY" dnsmasq --keep-in-foreground --port=0 --no-resolv --dhcp-relay=198.18.95.1,$SERVER \
   --interface=rl1 --pid-file="$WORK/relay.pid" --log-facility=- >"$WORK/relay.log" 2>&1 &
 PIDS+=("$!")
+disown "$!"
 sleep 1
 set_mac "$CL2" c20 $M2
 api POST "/v1/introspection/rack1-n2?manage_boot=false" >/dev/null
@@ -200,6 +202,7 @@ ip netns exec "$ROG" dnsmasq --keep-in-foreground --port=0 --no-resolv --no-ping
   --dhcp-leasefile="$WORK/rogue.leases" --pid-file="$WORK/rogue.pid" --log-facility=- >"$WORK/rogue.log" 2>&1 &
 ROGUE=$!
 PIDS+=("$ROGUE")
+disown "$ROGUE"
 sleep 1
 api POST "/v1/introspection/rack1-n3?manage_boot=false" >/dev/null
 sleep 3
