@@ -453,7 +453,12 @@ export class TftpServer {
       if (!jailed.ok) {
         const reason = jailed.reason === 'not-found' ? 'not-found' : 'access-violation';
         this.release(t);
-        this.refuse(t.client, t.request.filename, reason, `path ${jailed.reason}`);
+        // The root's path tells the operator where the file was looked for (a file copied elsewhere).
+        const detail =
+          jailed.reason === 'not-found'
+            ? `no such file in the boot root ${this.opts.root}`
+            : `path ${jailed.reason}`;
+        this.refuse(t.client, t.request.filename, reason, detail);
         return null;
       }
       path = jailed.path;

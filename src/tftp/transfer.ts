@@ -197,7 +197,7 @@ export class ReadTransfer {
     if (now - this.lastProgressAt >= this.limits.idleTimeoutMs) {
       return this.finish(
         'timeout',
-        `no progress for ${now - this.lastProgressAt} ms (${this.tries} retransmissions)`,
+        `no progress for ${now - this.lastProgressAt} ms (${this.tries} retransmissions): ${this.stallHint()}`,
       );
     }
     this.tries += 1;
@@ -211,6 +211,27 @@ export class ReadTransfer {
     const send = this.window();
     this.retransmits += send.length;
     return { send, timerMs: this.timer() };
+  }
+
+  /**
+   * Where the transfer stalled and what that usually means, for the operator reading the timeline
+   * (a bare "timeout" gives no hint why). Which packet was last acknowledged tells them apart:
+   * nothing at all back on the transfer port is a firewall/NAT that passes only port 69 (no TFTP
+   * helper, RFC 1350 §4: the transfer runs on new ports); an acknowledged OACK followed by silence
+   * on a DATA block bigger than 512 bytes is a path MTU below the negotiated blksize.
+   */
+  private stallHint(): string {
+    const { blksize } = this.options;
+    if (this.phase === 'oack') {
+      return 'the client never acknowledged the OACK: nothing came back to the transfer port (a firewall or NAT between that only passes port 69?) or the client gave up';
+    }
+    if (this.acked === 0 && this.options.oack && blksize > 512) {
+      return `the client acknowledged the OACK but never DATA block 1 (${blksize} bytes): a path MTU below ${blksize + 32} bytes (tunnel, VLAN)? lower [tftp] max_blksize`;
+    }
+    if (this.acked === 0) {
+      return 'the client never acknowledged DATA block 1: nothing came back to the transfer port (a firewall or NAT between that only passes port 69?) or the client gave up';
+    }
+    return `the client stopped acknowledging after block ${this.acked} of ${this.totalBlocks} (client reset or link lost)`;
   }
 
   private onAck(wire: number, now: number): Step {

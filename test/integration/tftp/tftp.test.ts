@@ -165,6 +165,8 @@ test('a missing file gets ERROR 1 quickly', async (t) => {
   );
   t.regex(String(err?.message), /curl: \(68\)/, 'CURLE_TFTP_NOTFOUND');
   t.true(Date.now() - started < 3000);
+  const ev = driver.events('tftp.refused').find((e) => e.data.file === 'pxelinux.cfg/C612009E');
+  t.like(ev?.data, { reason: 'not-found', detail: `no such file in the boot root ${fixture!.root}` });
 });
 
 test('a write request is refused (read-only server)', async (t) => {
@@ -208,6 +210,11 @@ test('a client that vanishes mid-transfer is reaped and counters stay sane', asy
     15_000,
   );
   t.like(ev.data, { bytes: 2 * 1024 }, 'the probe acknowledged the OACK and two blocks');
+  t.regex(
+    String(ev.data.reason),
+    /stopped acknowledging after block 2 of /,
+    'the timeline says where it stalled',
+  );
   t.true((ev.data.retransmits as number) >= 3);
   const after = await driver.stats();
   t.is(after.active, 0);

@@ -156,6 +156,41 @@ test('timeout gives up once the client made no progress for idleTimeoutMs', (t) 
   t.deepEqual(tr.onTimeout(9000).send, [], 'inert once done');
 });
 
+const stallCases: Array<[string, Record<string, string>, number[], RegExp]> = [
+  [
+    'an unacknowledged OACK points at a firewall passing only port 69',
+    { tsize: '0' },
+    [],
+    /never acknowledged the OACK.*only passes port 69/,
+  ],
+  [
+    'an acknowledged OACK and a silent big block points at the path MTU',
+    { blksize: '1468' },
+    [0],
+    /never DATA block 1 \(1468 bytes\): a path MTU below 1500/,
+  ],
+  [
+    'no options and no ACK of block 1 points at a firewall',
+    {},
+    [],
+    /never acknowledged DATA block 1.*only passes port 69/,
+  ],
+  [
+    'a stall mid-file names the last block acknowledged',
+    {},
+    [1, 2],
+    /stopped acknowledging after block 2 of 10/,
+  ],
+];
+for (const [title, options, acks, reason] of stallCases) {
+  test(`timeout reason: ${title}`, (t) => {
+    const tr = new ReadTransfer(options, 512 * 9 + 100, { ...defaultLimits, idleTimeoutMs: 1000 });
+    tr.start(0);
+    for (const block of acks) tr.onPacket(ack(block), 0);
+    t.regex(tr.onTimeout(5000).done?.reason ?? '', reason);
+  });
+}
+
 test('the retransmission timer adapts to the measured RTT (RFC 6298), floored', (t) => {
   const tr = new ReadTransfer({}, 512 * 100, { ...defaultLimits, minTimeoutMs: 20 });
   t.is(tr.start(0).timerMs, 1000, 'no sample yet: the default');
