@@ -60,6 +60,7 @@ export const errorCatalogue = {
   ERR_STORE_CORRUPT: { status: 500, message: 'State file is corrupt' },
   ERR_STORE_VERSION: { status: 500, message: 'State file was written by a newer version of inspectord' },
   ERR_STORE_BAD_NAME: { status: 400, message: 'Invalid name for a stored file' },
+  ERR_STORE_DATA_WRITE: { status: 500, message: 'Could not write introspection data or ramdisk logs' },
 
   // --- ipmi
   ERR_IPMI_UNREACHABLE: { status: 400, message: 'BMC is not answering' },

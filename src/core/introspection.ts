@@ -923,7 +923,17 @@ export class IntrospectionService {
         message: `ramdisk logs stored in ${path}`,
       });
     } catch (error) {
-      this.deps.log.error({ err: String(error), node: uuid }, 'could not store ramdisk logs');
+      // Losing the logs does not fail the introspection, but the operator must see why (disk full).
+      const code = isAppError(error) ? error.code : undefined;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.deps.log.error({ err: reason, code, node: uuid }, 'could not store ramdisk logs');
+      this.deps.events.emit({
+        type: 'callback.logs',
+        level: 'error',
+        ...(uuid ? { node: uuid } : {}),
+        message: `ramdisk logs were not stored: ${reason}`,
+        ...(code ? { data: { code } } : {}),
+      });
     }
   }
 }

@@ -36,6 +36,20 @@ function errorCode(error: unknown): string | undefined {
   return (error as NodeJS.ErrnoException | null)?.code;
 }
 
+/**
+ * A failed data write (ENOSPC, EIO, EACCES …) as a coded error naming the file and the errno, so
+ * the API logs and answers it as such instead of an anonymous 500. The previous file (if any) is
+ * untouched: writeFileAtomic only ever replaces it by rename.
+ */
+function writeFailure(what: string, target: string, error: unknown): AppError {
+  const code = errorCode(error);
+  const reason = error instanceof Error ? error.message : String(error);
+  return new AppError('ERR_STORE_DATA_WRITE', `Could not write ${what} to ${target}: ${reason}`, {
+    file: target,
+    ...(code ? { errno: code } : {}),
+  });
+}
+
 export class FileBlobStore implements BlobStore {
   /** `<stateDir>/introspection`. */
   readonly root: string;
@@ -51,13 +65,17 @@ export class FileBlobStore implements BlobStore {
   /** Store data of one kind; overwriting processed data keeps the old one as processed.prev.json. */
   async putData(uuid: string, kind: DataKind, json: string): Promise<void> {
     const dir = this.nodeDir(uuid);
-    await this.ensureDir(dir);
     const target = join(dir, `${kind}.json`);
-    await writeFileAtomic(target, json, {
-      mode: 0o600,
-      fs: this.fs,
-      ...(kind === 'processed' ? { backupPath: join(dir, 'processed.prev.json') } : {}),
-    });
+    try {
+      await this.ensureDir(dir);
+      await writeFileAtomic(target, json, {
+        mode: 0o600,
+        fs: this.fs,
+        ...(kind === 'processed' ? { backupPath: join(dir, 'processed.prev.json') } : {}),
+      });
+    } catch (error) {
+      throw writeFailure(`${kind} introspection data of node ${uuid}`, target, error);
+    }
   }
 
   async getData(uuid: string, kind: DataKind): Promise<string | null> {
@@ -87,9 +105,13 @@ export class FileBlobStore implements BlobStore {
         filename,
       });
     }
-    await this.ensureDir(directory);
     const target = join(directory, filename);
-    await writeFileAtomic(target, content, { mode: 0o600, fs: this.fs });
+    try {
+      await this.ensureDir(directory);
+      await writeFileAtomic(target, content, { mode: 0o600, fs: this.fs });
+    } catch (error) {
+      throw writeFailure('ramdisk logs', target, error);
+    }
     return target;
   }
 

@@ -233,7 +233,10 @@ export class FileStateStore implements StateStore {
             `Could not write state file ${this.file.path}: ${describe(error)}; the previous file is kept and the write will be retried`,
             { file: this.file.path, cause: describe(error) },
           );
-          this.log.error({ err: error, file: this.file.path, retryInMs: this.nextRetryMs }, wrapped.message);
+          this.log.error(
+            { err: error, code: wrapped.code, file: this.file.path, retryInMs: this.nextRetryMs },
+            wrapped.message,
+          );
           this.settle(gen, wrapped);
           this.scheduleRetry();
         }
@@ -276,7 +279,8 @@ function describe(error: unknown): string {
   if (isAppError(error)) return error.message;
   if (error instanceof Error) {
     const code = (error as NodeJS.ErrnoException).code;
-    return code ? `${code}: ${error.message}` : error.message;
+    // Node's errno messages already start with the code ("ENOSPC: no space left on device").
+    return code && !error.message.startsWith(code) ? `${code}: ${error.message}` : error.message;
   }
   return String(error);
 }

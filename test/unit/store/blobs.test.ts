@@ -62,12 +62,15 @@ test('deleteData removes every file of the node', async (t) => {
   await t.notThrowsAsync(blobs.deleteData(UUID), 'deleting twice is fine');
 });
 
-test('a failed data write keeps the previous file', async (t) => {
+test('a failed data write is ERR_STORE_DATA_WRITE naming the errno and keeps the previous file', async (t) => {
   const fs = failingFs();
   const blobs = new FileBlobStore({ log: silentLog }, { stateDir: await tempStateDir(t), fs });
   await blobs.putData(UUID, 'processed', 'old');
   fs.failing = true;
-  await t.throwsAsync(blobs.putData(UUID, 'processed', 'new'), { code: 'ENOSPC' });
+  const error = await t.throwsAsync(blobs.putData(UUID, 'processed', 'new'), {
+    code: 'ERR_STORE_DATA_WRITE',
+  });
+  t.regex(error?.message ?? '', /ENOSPC/);
   t.is(await blobs.getData(UUID, 'processed'), 'old');
 });
 
