@@ -241,6 +241,13 @@ export class TftpServer {
       socket.bind({ address: this.opts.address, port: this.opts.port, exclusive: true }, () => {
         socket.removeAllListeners('error');
         socket.on('error', (err) => this.log.error({ err }, 'tftp listener socket error'));
+        // A boot storm sends hundreds of RRQs at once; the default ~200 KiB buffer drops them in
+        // the kernel, where no counter of ours sees them (the DHCP listener does the same).
+        try {
+          socket.setRecvBufferSize(4 * 1024 * 1024);
+        } catch (err) {
+          this.log.warn({ err }, 'tftp: could not enlarge the listener receive buffer');
+        }
         resolve();
       });
     });
