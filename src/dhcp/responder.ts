@@ -561,7 +561,7 @@ export class DhcpResponder {
       return this.ignore(
         ctx.mac,
         ctx.typeName,
-        chosen,
+        chosen === 'pool exhausted' ? this.exhaustedText(pool, now) : chosen,
         chosen === 'pool exhausted' ? 'ignored:pool-exhausted' : 'ignored:reservation',
         'warn',
         decision.node,
@@ -926,6 +926,21 @@ export class DhcpResponder {
     if (decision?.action === 'serve' && decision.reservedAddress !== undefined)
       return ipToInt(decision.reservedAddress) !== addr;
     return this.reservations.get(mac) !== addr;
+  }
+
+  /** Why the pool is full, for the operator: the range and what holds its addresses. */
+  private exhaustedText(pool: Pool, now: number): string {
+    let bound = 0;
+    let offered = 0;
+    for (const b of pool.slots) {
+      if (b === undefined || b.expiresAt <= now) continue;
+      if (b.state === 'bound') bound += 1;
+      else if (b.state === 'offered') offered += 1;
+    }
+    return (
+      `pool exhausted: no free address in ${this.rangeText(pool)} (${pool.size} addresses: ` +
+      `${bound} leased, ${offered} offered, ${pool.size - bound - offered} declined or reserved)`
+    );
   }
 
   private rangeText(pool: Pool): string {
