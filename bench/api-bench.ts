@@ -131,8 +131,12 @@ try {
   );
   const cases: Array<[string, string, string]> = [
     ['status  GET /v1/introspection/<uuid> (rotating)', statusLua, '/'],
-    ['list    GET /v1/introspection (default limit)', plainLua, '/v1/introspection'],
-    ['list    GET /v1/introspection?limit=1000', plainLua, '/v1/introspection?limit=1000'],
+    ['list    GET /v1/introspection?limit=50 (a page)', plainLua, '/v1/introspection?limit=50'],
+    [
+      'list    GET /v1/introspection (default limit = api_max_limit: all 1000)',
+      plainLua,
+      '/v1/introspection',
+    ],
     ['health  GET /healthz', plainLua, '/healthz'],
   ];
   for (const [label, script, path] of cases) {
