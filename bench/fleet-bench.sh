@@ -27,5 +27,5 @@ for ns in "$SNS" "$CNS"; do ip -n "$ns" link set lo up; done
 ip -n "$SNS" link set "$SIF" up
 ip -n "$CNS" link set "$CIF" up
 echo "fleet-bench: N=$N, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), Node $(node --version)"
-ip netns exec "$CNS" node dist/bench/fleet-sim.js "$N" "$SNS" "$SIF"
-echo "nft tables left in the server namespace: $(ip netns exec "$SNS" nft list tables | wc -l) (before cleanup; the daemon removes its own on SIGTERM)"
+ip netns exec "$CNS" node dist/bench/fleet-sim.js "$N" "$SNS" "$SIF" "$CIF"
+echo "nft tables left in the server namespace: $(ip netns exec "$SNS" /usr/sbin/nft list tables | wc -l) (before cleanup; the daemon removes its own on SIGTERM)"
