@@ -52,6 +52,7 @@ import {
 import { TftpError, tftpGet } from './fleet-tftp.js';
 import {
   ackConflicts,
+  finishedEvents,
   introspectionProblems,
   leaseProblems,
   listIntrospections,
@@ -99,6 +100,9 @@ function prng(seed: number): () => number {
   };
 }
 const killRandom = prng(SEED);
+/** Steps done by all machines (DHCP ACK, each file, each callback attempt): the kill clock. */
+let progress = 0;
+const STEPS = TRANSPORT === 'tftp' ? 7 : 5;
 const jitter = prng(SEED ^ 0x5bd1e995);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
@@ -184,6 +188,7 @@ async function dora(i: number, boot: number): Promise<Lease> {
   ]);
   const ack = await exchange(xid + 1, req, MessageType.ACK);
   acks.push({ mac: macOf(i), address: ack.yiaddr, at: Date.now(), leaseSec: getLeaseTime(ack) ?? 0 });
+  progress += 1;
   return {
     ip: ack.yiaddr,
     // PXE spec §2.4: the boot file is the `file` field, or option 67 when `file` is overloaded.
@@ -224,6 +229,13 @@ function pxelinuxCandidates(mac: string, ip: string): string[] {
   return names;
 }
 
+/** Counts a finished step for the kill clock. */
+async function step<T>(work: Promise<T>): Promise<T> {
+  const value = await work;
+  progress += 1;
+  return value;
+}
+
 async function tftpBoot(i: number, lease: Lease, t: Timings): Promise<BootConfig> {
   await ownAddress(lease.ip);
   const common = { server: lease.tftpServer, localAddress: lease.ip, timeoutMs: 1000, retries: 5 };
@@ -231,12 +243,13 @@ async function tftpBoot(i: number, lease: Lease, t: Timings): Promise<BootConfig
   if (!lease.bootFile) throw new Error('the DHCP answer names no boot file');
   let mark = performance.now();
   // The ROM loads the NBP the offer names; pxelinux then loads its core module.
-  let bytes = (await tftpGet({ ...common, blksize: ROM_BLKSIZE, tsize: true, file: lease.bootFile })).bytes;
-  bytes += (await tftpGet({ ...loader, file: 'ldlinux.c32' })).bytes;
+  let bytes = (await step(tftpGet({ ...common, blksize: ROM_BLKSIZE, tsize: true, file: lease.bootFile })))
+    .bytes;
+  bytes += (await step(tftpGet({ ...loader, file: 'ldlinux.c32' }))).bytes;
   let config: Buffer | undefined;
   for (const name of pxelinuxCandidates(macOf(i), lease.ip)) {
     try {
-      const got = await tftpGet({ ...loader, file: name, keep: true });
+      const got = await step(tftpGet({ ...loader, file: name, keep: true }));
       config = got.data;
       bytes += got.bytes;
       break;
@@ -252,8 +265,8 @@ async function tftpBoot(i: number, lease: Lease, t: Timings): Promise<BootConfig
   const callbackUrl = configValue(text, 'ipa-inspection-callback-url');
   if (!kernel || !initrd || !callbackUrl) throw new Error(`kernel/initrd/callback missing in: ${text}`);
   mark = performance.now();
-  bytes += (await tftpGet({ ...loader, file: kernel })).bytes;
-  bytes += (await tftpGet({ ...loader, file: initrd })).bytes;
+  bytes += (await step(tftpGet({ ...loader, file: kernel }))).bytes;
+  bytes += (await step(tftpGet({ ...loader, file: initrd }))).bytes;
   t.files = performance.now() - mark;
   return { callbackUrl, token: configValue(text, 'inspectord-token'), bytes };
 }
@@ -263,6 +276,7 @@ async function drain(url: string): Promise<number> {
   if (r.status !== 200 || !r.body) throw new Error(`GET ${url} → ${r.status}`);
   let bytes = 0;
   for await (const chunk of r.body) bytes += (chunk as Uint8Array).byteLength;
+  progress += 1;
   return bytes;
 }
 
@@ -309,6 +323,7 @@ async function ramdisk(i: number, ip: string, cfg: BootConfig): Promise<void> {
         signal: AbortSignal.timeout(60_000),
       });
       const text = await r.text();
+      progress += 1;
       if (r.status === 200) return;
       if (r.status < 500 && r.status !== 409) {
         if (attempt > 1) {
@@ -442,7 +457,14 @@ const serveOpts = { stateDir, url: BASE, netns: SERVER_NS };
 let daemon: Serve = await startServe(sections, serveOpts);
 const failures: string[] = [];
 const problems: string[] = [];
-const kills: Array<{ afterMs: number; atMs: number; restartMs: number; stateFile: string[] }> = [];
+const kills: Array<{
+  point: number;
+  step: number;
+  afterMs: number;
+  atMs: number;
+  restartMs: number;
+  stateFile: string[];
+}> = [];
 const mib = (b: number): string => (b / 1024 / 1024).toFixed(0);
 /** /proc/loadavg's 1/5/15-minute averages: the box is shared, numbers are noisy. */
 function readLoad(): string {
@@ -490,17 +512,25 @@ try {
 
   const before = procStats(daemon.pid);
   const tStorm = performance.now();
+  progress = 0;
   let stormDone = false;
-  // The chaos monkey: k times, after a seeded random delay, SIGKILL the daemon and start it again.
+  // The chaos monkey: k kill points drawn (seeded) over the storm's steps (DHCP ACKs, files,
+  // callbacks: STEPS per machine), so every phase can be hit however long the storm takes; at each,
+  // a further seeded delay of 0–250 ms, then SIGKILL and a restart the same way.
+  const points = Array.from({ length: KILLS }, () =>
+    Math.floor((0.05 + killRandom() * 0.9) * N * STEPS),
+  ).sort((a, b) => a - b);
   const killer = (async () => {
     for (let k = 0; k < KILLS && !stormDone; k += 1) {
-      const afterMs = Math.round(300 + killRandom() * 2700);
+      while (progress < (points[k] as number) && !stormDone) await sleep(5);
+      const afterMs = Math.round(killRandom() * 250);
       await sleep(afterMs);
       if (stormDone) break;
       const s = procStats(daemon.pid);
       cpuBase += s.cpu - (k === 0 ? before.cpu : 0);
       peakHwm = Math.max(peakHwm, s.hwmMiB);
       const exited = new Promise((r) => daemon.child.once('exit', r));
+      const stepAt = progress;
       process.kill(daemon.pid, 'SIGKILL');
       await exited;
       const atMs = performance.now() - tStorm;
@@ -509,10 +539,18 @@ try {
       const tRestart = performance.now();
       daemon = await startServe(sections, serveOpts);
       const restartMs = performance.now() - tRestart;
-      kills.push({ afterMs, atMs: Math.round(atMs), restartMs: Math.round(restartMs), stateFile });
+      kills.push({
+        point: points[k] as number,
+        step: stepAt,
+        afterMs,
+        atMs: Math.round(atMs),
+        restartMs: Math.round(restartMs),
+        stateFile,
+      });
       console.log(
-        `kill ${k + 1}/${KILLS}: SIGKILL ${afterMs} ms after the previous (re)start, at ${(atMs / 1000).toFixed(2)} s ` +
-          `into the storm; restarted in ${restartMs.toFixed(0)} ms; state file ${stateFile.length ? 'BAD' : 'ok'}`,
+        `kill ${k + 1}/${KILLS}: SIGKILL at step ${stepAt}/${N * STEPS} (point ${points[k]} + ${afterMs} ms), ` +
+          `${(atMs / 1000).toFixed(2)} s into the storm; restarted in ${restartMs.toFixed(0)} ms; ` +
+          `state file ${stateFile.length ? 'BAD' : 'ok'}`,
       );
     }
   })();
@@ -535,6 +573,9 @@ try {
   problems.push(...introspectionProblems(list, uuids));
   const tables = await nftTables(SERVER_NS);
   problems.push(...tableProblems(tables));
+  const events = await finishedEvents(BASE, uuids);
+  for (const u of events.duplicated)
+    problems.push(`node ${u} has more than one introspection.finished event`);
   const finished = list.filter((e) => uuids.includes(e.uuid) && e.finished && !e.error).length;
 
   const ideal = served / best;
@@ -586,6 +627,7 @@ try {
     callback: callbackStats,
     killsDone: kills,
     tables,
+    finishedEventsMissing: events.missing,
     uuids,
     macs: uuids.map((_, i) => macOf(i)),
   });

@@ -75,7 +75,7 @@ export async function readStateFile(
   };
 }
 
-interface LeaseLike {
+export interface LeaseLike {
   address: string;
   mac: string;
   state: string;
@@ -108,19 +108,22 @@ export function leaseProblems(leases: readonly LeaseLike[], macs: readonly strin
 
 /**
  * What the machines were told (every DHCPACK they got, in order): an address ACKed to a second MAC
- * while the first one's lease was still running means two machines on one address.
+ * while its previous holder still used it (its lease running and no newer ACK of its own, i.e. it
+ * had not rebooted into DHCP again) means two machines on one address.
  */
 export function ackConflicts(
   acks: ReadonlyArray<{ mac: string; address: string; at: number; leaseSec: number }>,
 ): string[] {
   const holder = new Map<string, { mac: string; until: number }>();
+  const current = new Map<string, string>(); // MAC → the address it uses now
   const problems: string[] = [];
   for (const a of acks) {
     const h = holder.get(a.address);
-    if (h && h.mac !== a.mac && h.until > a.at) {
-      problems.push(`${a.address} ACKed to ${a.mac} while ${h.mac}'s lease still ran`);
+    if (h && h.mac !== a.mac && h.until > a.at && current.get(h.mac) === a.address) {
+      problems.push(`${a.address} ACKed to ${a.mac} while ${h.mac} still used it`);
     }
     holder.set(a.address, { mac: a.mac, until: a.at + a.leaseSec * 1000 });
+    current.set(a.mac, a.address);
   }
   return problems;
 }
@@ -138,4 +141,25 @@ export async function nftTables(netns: string): Promise<string[]> {
 export function tableProblems(tables: readonly string[], name = 'inspectord'): string[] {
   const ours = tables.filter((t) => t === `table inet ${name}`);
   return ours.length === 1 ? [] : [`${ours.length} nft tables "inet ${name}" (want 1): ${tables.join('; ')}`];
+}
+
+/**
+ * `introspection.finished` events per node from the event log: more than one means a node was
+ * processed twice (a replayed callback after a crash). Fewer is only reported: events written in
+ * the last moments before a kill -9 may be lost, the state document is the record.
+ */
+export async function finishedEvents(
+  base: string,
+  uuids: readonly string[],
+): Promise<{ duplicated: string[]; missing: number }> {
+  const r = await fetch(`${base}/v1/events?type=introspection.finished&limit=10000`);
+  if (r.status !== 200) throw new Error(`GET /v1/events → ${r.status}: ${await r.text()}`);
+  const body = (await r.json()) as { events?: Array<{ node?: string }> } | Array<{ node?: string }>;
+  const events = Array.isArray(body) ? body : (body.events ?? []);
+  const count = new Map<string, number>();
+  for (const e of events) if (e.node) count.set(e.node, (count.get(e.node) ?? 0) + 1);
+  return {
+    duplicated: uuids.filter((u) => (count.get(u) ?? 0) > 1),
+    missing: uuids.filter((u) => !count.has(u)).length,
+  };
 }
