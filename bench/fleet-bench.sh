@@ -3,7 +3,8 @@
 # (198.18.96.1/21 ↔ 198.18.96.2/21), then bench/fleet-sim.ts in the client namespace, which starts
 # `inspectord serve` in the server namespace. Cleans up namespaces (and with them the nft table and
 # every process left inside, killed by PID) on any exit.
-# Usage: npx tsc -p tsconfig.json && bash bench/fleet-bench.sh [N=100]
+# Usage: npx tsc -p tsconfig.json && [FLEET_TRANSPORT=tftp|http] [FLEET_KILL=3 FLEET_SEED=n] \
+#          bash bench/fleet-bench.sh [N=100]   (other knobs: see the header of bench/fleet-sim.ts)
 set -euo pipefail
 N=${1:-100}
 cd "$(dirname "$0")/.."

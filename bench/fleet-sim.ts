@@ -11,7 +11,7 @@
 //   node dist/bench/fleet-sim.js N SERVER_NS SERVER_IF CLIENT_IF
 // Environment: FLEET_TRANSPORT=tftp|http (http), FLEET_CONCURRENCY (64), FLEET_KERNEL_MIB (8),
 // FLEET_INITRD_MIB (10), FLEET_TFTP_BLKSIZE (1408), FLEET_TFTP_WINDOWSIZE (1), FLEET_KILL (0),
-// FLEET_SEED (random), FLEET_BASELINE=0 (skip the transport-alone measurement), FLEET_STATE_DIR
+// FLEET_SEED (random), FLEET_KILL_CALLBACK=1 (the last kill while callbacks are in flight), FLEET_BASELINE=0 (skip the transport-alone measurement), FLEET_STATE_DIR
 // (use and keep this state dir). The last output line is `FLEET-RESULT <json>`.
 import { execFile } from 'node:child_process';
 import { createSocket } from 'node:dgram';
@@ -77,6 +77,7 @@ const BLKSIZE = Number(env['FLEET_TFTP_BLKSIZE'] ?? 1408);
 const ROM_BLKSIZE = 1432;
 const WINDOWSIZE = Number(env['FLEET_TFTP_WINDOWSIZE'] ?? 1);
 const KILLS = Number(env['FLEET_KILL'] ?? 0);
+const KILL_CALLBACK = env['FLEET_KILL_CALLBACK'] === '1';
 const SEED = Number(env['FLEET_SEED'] ?? Math.floor(Math.random() * 2 ** 31));
 const BASELINE = env['FLEET_BASELINE'] !== '0';
 const SERVER_IP = '198.18.96.1';
@@ -100,6 +101,9 @@ function prng(seed: number): () => number {
   };
 }
 const killRandom = prng(SEED);
+/** Callback POSTs sent so far (FLEET_KILL_CALLBACK waits for the first). */
+let callbacksStarted = 0;
+let callbacksInFlight = 0;
 /** Steps done by all machines (DHCP ACK, each file, each callback attempt): the kill clock. */
 let progress = 0;
 const STEPS = TRANSPORT === 'tftp' ? 7 : 5;
@@ -312,6 +316,13 @@ async function ramdisk(i: number, ip: string, cfg: BootConfig): Promise<void> {
   let waitS = 5;
   for (let attempt = 1; ; attempt += 1) {
     let outcome: string;
+    callbacksStarted += 1;
+    callbacksInFlight += 1;
+    let open = true;
+    const answered = (): void => {
+      if (open) callbacksInFlight -= 1;
+      open = false;
+    };
     try {
       const r = await fetch(cfg.callbackUrl, {
         method: 'POST',
@@ -323,6 +334,7 @@ async function ramdisk(i: number, ip: string, cfg: BootConfig): Promise<void> {
         signal: AbortSignal.timeout(60_000),
       });
       const text = await r.text();
+      answered();
       progress += 1;
       if (r.status === 200) return;
       if (r.status < 500 && r.status !== 409) {
@@ -335,6 +347,7 @@ async function ramdisk(i: number, ip: string, cfg: BootConfig): Promise<void> {
       outcome = `HTTP ${r.status}`;
     } catch (error) {
       if (error instanceof CallbackFailed) throw error;
+      answered();
       outcome = (error as Error).message;
     }
     if (attempt >= 5) throw new CallbackFailed(`continue: gave up after 5 attempts (last: ${outcome})`);
@@ -386,7 +399,7 @@ async function machine(i: number): Promise<void> {
       // network again, as a PXE-first boot order or a BMC-driven reboot does.
       if (error instanceof CallbackFailed || boot + 1 >= MAX_BOOTS) throw error;
       reboots += 1;
-      const reason = `${stage}: ${(error as Error).message.replace(/[0-9a-f:.-]{8,}/g, '…')}`;
+      const reason = `${stage}: ${(error as Error).message.replace(/[0-9a-f:.-]{8,}|(?<=block )\d+/g, '…')}`;
       rebootReasons.set(reason, (rebootReasons.get(reason) ?? 0) + 1);
       await sleep(1000 + jitter() * 1000);
     }
@@ -522,8 +535,15 @@ try {
   ).sort((a, b) => a - b);
   const killer = (async () => {
     for (let k = 0; k < KILLS && !stormDone; k += 1) {
-      while (progress < (points[k] as number) && !stormDone) await sleep(5);
-      const afterMs = Math.round(killRandom() * 250);
+      // FLEET_KILL_CALLBACK=1: the last kill lands while callbacks are being processed (a third of
+      // them sent, one in flight, + 0–5 ms).
+      const inCallbacks = KILL_CALLBACK && k === KILLS - 1;
+      const due = (): boolean =>
+        inCallbacks
+          ? callbacksStarted >= Math.ceil(N / 3) && callbacksInFlight > 0
+          : progress >= (points[k] as number);
+      while (!stormDone && !due()) await sleep(1);
+      const afterMs = Math.round(killRandom() * (inCallbacks ? 5 : 250));
       await sleep(afterMs);
       if (stormDone) break;
       const s = procStats(daemon.pid);

@@ -52,6 +52,7 @@ test(`${N} machines booting over TFTP all finish exactly once, with valid state,
       ...process.env,
       FLEET_TRANSPORT: 'tftp',
       FLEET_KILL: String(KILLS),
+      FLEET_KILL_CALLBACK: '1',
       FLEET_SEED: String(seed),
       FLEET_BASELINE: '0',
       FLEET_KERNEL_MIB: '1',
@@ -71,7 +72,7 @@ test(`${N} machines booting over TFTP all finish exactly once, with valid state,
     });
   });
   t.log(
-    `seed ${seed} (replay: FLEET_SEED=${seed} FLEET_KILL=${KILLS} FLEET_TRANSPORT=tftp bench/fleet-bench.sh ${N})`,
+    `seed ${seed} (replay: FLEET_SEED=${seed} FLEET_KILL=${KILLS} FLEET_KILL_CALLBACK=1 FLEET_TRANSPORT=tftp bench/fleet-bench.sh ${N})`,
   );
   const line = out.split('\n').find((l) => l.startsWith('FLEET-RESULT '));
   if (!line) {
