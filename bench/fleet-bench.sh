@@ -3,7 +3,8 @@
 # (198.18.96.1/21 ↔ 198.18.96.2/21), then bench/fleet-sim.ts in the client namespace, which starts
 # `inspectord serve` in the server namespace. Cleans up namespaces (and with them the nft table and
 # every process left inside, killed by PID) on any exit.
-# Usage: npx tsc -p tsconfig.json && bash bench/fleet-bench.sh [N=100]
+# Usage: npx tsc -p tsconfig.json && [FLEET_TRANSPORT=tftp|http] [FLEET_KILL=3 FLEET_SEED=n] \
+#          bash bench/fleet-bench.sh [N=100]   (other knobs: see the header of bench/fleet-sim.ts)
 set -euo pipefail
 N=${1:-100}
 cd "$(dirname "$0")/.."
@@ -27,5 +28,5 @@ for ns in "$SNS" "$CNS"; do ip -n "$ns" link set lo up; done
 ip -n "$SNS" link set "$SIF" up
 ip -n "$CNS" link set "$CIF" up
 echo "fleet-bench: N=$N, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), Node $(node --version)"
-ip netns exec "$CNS" node dist/bench/fleet-sim.js "$N" "$SNS" "$SIF"
-echo "nft tables left in the server namespace: $(ip netns exec "$SNS" nft list tables | wc -l) (before cleanup; the daemon removes its own on SIGTERM)"
+ip netns exec "$CNS" node dist/bench/fleet-sim.js "$N" "$SNS" "$SIF" "$CIF"
+echo "nft tables left in the server namespace: $(ip netns exec "$SNS" /usr/sbin/nft list tables | wc -l) (before cleanup; the daemon removes its own on SIGTERM)"

@@ -338,20 +338,25 @@ export class BootFiles implements BootFileResolver {
   }
 }
 
-/** TFTP resolver: generated pxelinux/GRUB configs, then system loaders; `null` → the jailed root. */
+/**
+ * TFTP resolver: generated pxelinux/GRUB configs, then system loaders; `null` → the jailed root.
+ * `durable` (the state store's flush) runs before a config leaves: the callback token it carries
+ * must survive a crash between this answer and the ramdisk's callback.
+ */
 export function createTftpResolver(
   renderer: BootRenderer,
   files: BootFiles,
+  durable: () => Promise<void> = () => Promise.resolve(),
 ): (path: string) => Promise<ResolvedContent | null> {
+  const config = async (text: string): Promise<ResolvedContent> => {
+    await durable().catch(() => undefined); // a failed write is logged by the store; serve anyway
+    return { kind: 'buffer', data: Buffer.from(text) };
+  };
   return async (path) => {
     const perMac = parseBootConfigPath(path);
-    if (perMac) return { kind: 'buffer', data: Buffer.from(renderer.render(perMac.kind, perMac.mac)) };
-    if (path === 'pxelinux.cfg/default') {
-      return { kind: 'buffer', data: Buffer.from(renderer.render('pxelinux', undefined)) };
-    }
-    if (path === 'grub.cfg' || path === 'grub/grub.cfg') {
-      return { kind: 'buffer', data: Buffer.from(renderer.render('grub', undefined)) };
-    }
+    if (perMac) return config(renderer.render(perMac.kind, perMac.mac));
+    if (path === 'pxelinux.cfg/default') return config(renderer.render('pxelinux', undefined));
+    if (path === 'grub.cfg' || path === 'grub/grub.cfg') return config(renderer.render('grub', undefined));
     const loader = await files.systemLoader(path);
     return loader ? { kind: 'file', path: loader } : null;
   };
@@ -365,7 +370,8 @@ export function stateLeaseStore(store: StateStore): LeaseStore {
     load: () => store.doc.leases as Lease[],
     save: async (leases) => {
       store.doc.leases = leases;
-      await store.changed();
+      // Durable: the DHCP server holds an ACK until its binding is saved (RFC 2131 §1.6).
+      await store.changed({ durable: true });
     },
   };
 }
@@ -668,7 +674,12 @@ export class Netboot {
     if (config.http_boot.enabled) {
       registerHttpBoot(app, {
         files,
-        renderIpxe: (mac) => renderer.render('ipxe', mac),
+        renderIpxe: async (mac) => {
+          const text = renderer.render('ipxe', mac);
+          // The callback token in the script must be on disk before the script leaves (as TFTP).
+          await this.deps.store.flush().catch(() => undefined);
+          return text;
+        },
         events: this.events,
         log: log.child({ component: 'http-boot' }),
         clock: this.deps.clock,
@@ -739,7 +750,7 @@ export class Netboot {
           log: log.child({ component: 'tftp' }),
           events: this.events,
           clock,
-          resolve: createTftpResolver(renderer, files),
+          resolve: createTftpResolver(renderer, files, () => this.deps.store.flush()),
         });
         await this.tftp.start();
         const tftp = this.tftp;

@@ -73,6 +73,9 @@ export class DhcpServer {
   };
   private saveTimer: NodeJS.Timeout | undefined;
   private saving: Promise<void> | undefined;
+  /** ACK sends waiting for the lease save that makes their binding durable. */
+  private held: Array<() => void> = [];
+  private committing = false;
   private lastMalformedEvent = 0;
   private suppressedMalformed = 0;
 
@@ -205,18 +208,56 @@ export class DhcpServer {
     } else {
       this.emit(outcome);
     }
+    const dirty = this.responder.takeDirty();
     const reply = outcome.reply;
     if (reply) {
       const type = messageTypeName(reply.buffer[242]);
-      bump(this.counters.sent, type);
-      socket.send(reply.buffer, reply.port, reply.address, (error) => {
-        if (error) {
+      const send = (): void => {
+        bump(this.counters.sent, type);
+        try {
+          socket.send(reply.buffer, reply.port, reply.address, (error) => {
+            if (error) {
+              this.counters.sendErrors += 1;
+              this.deps.log.warn({ err: error, to: reply.address }, 'dhcp: send failed');
+            }
+          });
+        } catch (error) {
+          // The socket closed while the ACK waited for its lease save (stop): the client retries.
           this.counters.sendErrors += 1;
-          this.deps.log.warn({ err: error, to: reply.address }, 'dhcp: send failed');
+          this.deps.log.debug({ err: error, to: reply.address }, 'dhcp: send after close');
         }
-      });
+      };
+      if (dirty && type === 'ACK') {
+        // RFC 2131 §1.6: a network address must not be in use by two clients, also across server
+        // restarts. An ACK whose binding is not on disk yet could be forgotten by a crash and the
+        // address given again: it leaves only after the lease save (group commit).
+        this.held.push(send);
+        void this.commitHeld();
+        return;
+      }
+      send();
     }
-    if (this.responder.takeDirty()) this.scheduleSave();
+    if (dirty) this.scheduleSave();
+  }
+
+  /** Saves the leases durably, then sends the ACKs held until then; one save covers a burst. */
+  private async commitHeld(): Promise<void> {
+    if (this.committing) return;
+    this.committing = true;
+    try {
+      while (this.held.length > 0) {
+        const batch = this.held;
+        this.held = [];
+        if (this.saveTimer) clearTimeout(this.saveTimer);
+        this.saveTimer = undefined;
+        // A failed save is logged and counted in saveNow; the ACKs go out anyway (the previous,
+        // batched behaviour) rather than DHCP stopping while the disk is full.
+        await this.saveNow();
+        for (const send of batch) send();
+      }
+    } finally {
+      this.committing = false;
+    }
   }
 
   private emit(outcome: Outcome): void {

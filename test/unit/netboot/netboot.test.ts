@@ -167,6 +167,36 @@ test('boot configs: per-MAC pxelinux config carries the callback URL and the tok
   t.is(await resolve('nothing-here'), null);
 });
 
+test('boot configs: a TFTP config leaves only after the durable write of the token it carries', async (t) => {
+  const { nodes } = await world();
+  const renderer = new BootRenderer(
+    await loadBootTemplates(),
+    {
+      baseUrl: 'http://198.18.0.1:5050',
+      kernel: 'k',
+      initramfs: 'i',
+      kernelParams: [],
+      console: 'ttyS0',
+      collectors: 'default',
+    },
+    { nodes, tokenFor: () => 'tok123' },
+  );
+  let written = (): void => undefined;
+  const durable = new Promise<void>((resolve) => (written = resolve));
+  const resolve = createTftpResolver(renderer, new BootFiles('/nonexistent', false), () => durable);
+  let answered = false;
+  const pending = resolve('pxelinux.cfg/01-52-54-00-00-00-0a').then((r) => {
+    answered = true;
+    return r;
+  });
+  await new Promise((r) => setImmediate(r));
+  t.false(answered, 'not before the state write');
+  written();
+  const config = await pending;
+  t.regex(config?.kind === 'buffer' ? config.data.toString() : '', /inspectord-token=tok123/);
+  t.is(await resolve('nothing-here'), null, 'loaders and files do not wait for the store');
+});
+
 class FakeFilter implements PxeFilter {
   syncs: FilterPolicy[] = [];
   failNext = 0;
