@@ -304,7 +304,10 @@ test('probes T1–T11 each get the RFC 2131 answer', async (t) => {
   const addresses = new Set(t11.map((r) => r.packet.yiaddr));
   t.is(addresses.size, t11.length, 'no address offered twice');
   t.true(t11.length < 14);
-  await server.waitEvent((e) => e.message.startsWith('ignored: pool exhausted: no free address in '), 'T11 exhaustion event');
+  await server.waitEvent(
+    (e) => e.message.startsWith('ignored: pool exhausted: no free address in '),
+    'T11 exhaustion event',
+  );
   t.is(server.child.exitCode, null, 'server still running');
 
   const final = await server.stop();
