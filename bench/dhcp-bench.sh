@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # DHCP rate benchmark: perfdhcp (kea-admin) as a relay against inspectord's DHCP server (leases
-# persisted to a JSON file, batched) and dnsmasq (--leasefile-ro and with a lease file), in the
+# durably saved before each ACK, group commit: one fdatasync covers a burst) and dnsmasq (--leasefile-ro and with a lease file), in the
 # same run, same namespaces, server pinned to CPU0 and perfdhcp to CPU1. For each server the rate
 # sweep stops after two rates in a row with >= 2 % drops; the best rate under 2 % is its result.
 # Writes the DHCP section of docs/benchmarks.md. Needs root, a built dist/ (npx tsc).
@@ -108,7 +108,7 @@ relay path (giaddr 198.19.0.2), a new MAC (new lease) per exchange, ${PERIOD} s 
 
 | server | best rate at < 2 % drops | exchanges/s | drops % | ratio ours / this |
 |---|---|---|---|---|
-| inspectord, leases persisted (JSON file, batched ≤ 1/s) | -r ${BEST_RATE["inspectord (leases persisted)"]} | $OURS | ${BEST_DROPS["inspectord (leases persisted)"]} | 1.00 |
+| inspectord, leases saved durably before the ACK (JSON file, group commit) | -r ${BEST_RATE["inspectord (leases persisted)"]} | $OURS | ${BEST_DROPS["inspectord (leases persisted)"]} | 1.00 |
 | dnsmasq --leasefile-ro --no-ping (its best) | -r ${BEST_RATE["dnsmasq --leasefile-ro"]} | $DRO | ${BEST_DROPS["dnsmasq --leasefile-ro"]} | $(ratio "$OURS" "$DRO") |
 | dnsmasq with lease file, --no-ping | -r ${BEST_RATE["dnsmasq (lease file)"]} | $DFILE | ${BEST_DROPS["dnsmasq (lease file)"]} | $(ratio "$OURS" "$DFILE") |
 

@@ -1,13 +1,13 @@
 // Runs src/dhcp/server.ts inside a network namespace for the integration tests and the bench:
 // options from a JSON file (argv[2]), events as JSON lines on stdout, `stats` on stdin → stats.
 import { readFileSync } from 'node:fs';
-import { writeFile, rename } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { pino } from 'pino';
 import { systemClock } from '../../../src/core/clock.js';
 import type { EventInput } from '../../../src/core/events.js';
 import { DhcpServer, type DhcpServerOptions } from '../../../src/dhcp/server.js';
 import type { Decision, Lease, LeaseStore } from '../../../src/dhcp/responder.js';
+import { writeFileAtomic } from '../../../src/store/state-file.js';
 
 export interface DriverOptions extends DhcpServerOptions {
   /** JSON lease file (test/bench stand-in for the state document). */
@@ -18,7 +18,10 @@ export interface DriverOptions extends DhcpServerOptions {
   printEvents?: boolean;
 }
 
-/** A minimal JSON-file LeaseStore: write to a temp file, then rename (atomic on one fs). */
+/**
+ * A minimal JSON-file LeaseStore, durable like the daemon's (temp file + fdatasync + rename +
+ * directory fsync): the server holds each ACK until its save, so the bench pays what serve pays.
+ */
 export class JsonFileLeaseStore implements LeaseStore {
   constructor(private readonly path: string) {}
   load(): Lease[] {
@@ -29,9 +32,7 @@ export class JsonFileLeaseStore implements LeaseStore {
     }
   }
   async save(leases: Lease[]): Promise<void> {
-    const tmp = `${this.path}.tmp`;
-    await writeFile(tmp, JSON.stringify(leases));
-    await rename(tmp, this.path);
+    await writeFileAtomic(this.path, JSON.stringify(leases), { mode: 0o600 });
   }
 }
 
