@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from './errors.js';
 import { applyPatch, type PatchOperation } from './json-patch.js';
-import { normalizeMac, type NodeRecord, type PortRecord } from './node.js';
+import { frozenRecordCopy, normalizeMac, type NodeRecord, type PortRecord } from './node.js';
 import type { Clock } from './clock.js';
 import type { StateStore } from './ports.js';
 
@@ -95,6 +95,11 @@ export function validateNode(node: NodeRecord): void {
   if (problems.length > 0) throw new AppError('ERR_NODE_INVALID', `invalid node: ${problems.join('; ')}`);
 }
 
+/**
+ * Nodes and ports in the document are deep-frozen copies (frozenRecordCopy): every change
+ * replaces the record, which lets the state store reuse the encoding of unchanged records on each
+ * write. Callers get those frozen records; update()/updatePort() hand `mutate` a mutable clone.
+ */
 export class LocalNodeRepository implements NodeRepository {
   constructor(private readonly deps: { store: StateStore; clock: Clock }) {}
 
@@ -145,10 +150,11 @@ export class LocalNodeRepository implements NodeRepository {
     const macs = (options.ports ?? []).map((p) => this.checkNewPort(p));
     if (new Set(macs).size !== macs.length)
       throw new AppError('ERR_PORT_CONFLICT', 'duplicate MAC addresses in ports');
-    this.doc.nodes.push(node);
+    const stored = frozenRecordCopy(node);
+    this.doc.nodes.push(stored);
     for (const port of options.ports ?? []) this.doc.ports.push(this.makePort(uuid, port));
     await this.deps.store.changed({ durable: true });
-    return node;
+    return stored;
   }
 
   async patch(uuid: string, operations: PatchOperation[]): Promise<NodeRecord> {
@@ -187,10 +193,11 @@ export class LocalNodeRepository implements NodeRepository {
     next.uuid = current.uuid;
     next.created_at = current.created_at;
     next.updated_at = iso(this.deps.clock);
+    const stored = frozenRecordCopy(next);
     const index = this.doc.nodes.indexOf(current);
-    this.doc.nodes[index] = next;
+    this.doc.nodes[index] = stored;
     await this.settle(durable);
-    return next;
+    return stored;
   }
 
   async delete(uuid: string): Promise<void> {
@@ -224,7 +231,7 @@ export class LocalNodeRepository implements NodeRepository {
   }
 
   private makePort(nodeUuid: string, input: NewPort): PortRecord {
-    return {
+    return frozenRecordCopy({
       uuid: randomUUID(),
       address: normalizeMac(input.address) as string,
       node_uuid: nodeUuid,
@@ -234,7 +241,7 @@ export class LocalNodeRepository implements NodeRepository {
       extra: { ...(input.extra ?? {}) },
       created_at: iso(this.deps.clock),
       updated_at: null,
-    };
+    });
   }
 
   async createPort(nodeUuid: string, input: NewPort): Promise<PortRecord> {
@@ -255,9 +262,10 @@ export class LocalNodeRepository implements NodeRepository {
     next.uuid = current.uuid;
     next.address = current.address;
     next.updated_at = iso(this.deps.clock);
-    this.doc.ports[index] = next;
+    const stored = frozenRecordCopy(next);
+    this.doc.ports[index] = stored;
     await this.settle(false);
-    return next;
+    return stored;
   }
 
   /**

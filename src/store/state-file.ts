@@ -119,6 +119,8 @@ export interface StateFileOptions<T> {
    * AppError `ERR_STORE_VERSION` is final (no fallback to the backup, which is older still).
    */
   decode: (raw: unknown) => T;
+  /** Serialise a document; must produce the bytes of JSON.stringify(data) (default: that). */
+  encode?: (data: T) => string | Buffer;
   fs?: AtomicFs;
 }
 
@@ -136,6 +138,7 @@ export class StateFile<T> implements Adapter<T> {
   source: StateFileSource = 'none';
   private readonly log: Logger;
   private readonly decode: (raw: unknown) => T;
+  private readonly encode: (data: T) => string | Buffer;
   private readonly fs: AtomicFs;
   /** The main file failed to load: don't let the next write overwrite the good .bak with it. */
   private mainIsSuspect = false;
@@ -145,6 +148,7 @@ export class StateFile<T> implements Adapter<T> {
     this.path = options.path;
     this.backupPath = `${options.path}.bak`;
     this.decode = options.decode;
+    this.encode = options.encode ?? ((data) => JSON.stringify(data));
     this.fs = options.fs ?? nodeFs;
   }
 
@@ -190,7 +194,8 @@ export class StateFile<T> implements Adapter<T> {
   }
 
   async write(data: T): Promise<void> {
-    const json = JSON.stringify(data);
+    // Synchronous: the snapshot of the document is taken before the first await.
+    const json = this.encode(data);
     await writeFileAtomic(this.path, json, {
       mode: 0o600,
       fs: this.fs,
