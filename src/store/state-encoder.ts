@@ -20,7 +20,16 @@ export class StateEncoder {
   lastEncoded = 0;
   lastReused = 0;
 
+  /** The document as one buffer (tests; the writer uses chunks()). */
   encode(doc: object): Buffer {
+    return Buffer.concat(this.chunks(doc));
+  }
+
+  /**
+   * The document as a list of buffers whose concatenation is JSON.stringify(doc): written with
+   * one writev, without copying ~1 MB into a new buffer on every write.
+   */
+  chunks(doc: object): Buffer[] {
     this.lastEncoded = 0;
     this.lastReused = 0;
     const chunks: Buffer[] = [];
@@ -28,7 +37,7 @@ export class StateEncoder {
     let first = true;
     for (const key of Object.keys(doc)) {
       const value = (doc as Record<string, unknown>)[key];
-      if (!Array.isArray(value)) {
+      if (!Array.isArray(value) || !value.some(isFrozenObject)) {
         const json = JSON.stringify(value);
         // JSON.stringify omits members whose value encodes to undefined (undefined, functions).
         if (json === undefined) continue;
@@ -41,7 +50,7 @@ export class StateEncoder {
       for (let i = 0; i < value.length; i++) {
         const item: unknown = value[i];
         if (i > 0) pending += ',';
-        if (typeof item === 'object' && item !== null && Object.isFrozen(item)) {
+        if (isFrozenObject(item)) {
           let encoded = this.cache.get(item);
           if (encoded === undefined) {
             encoded = Buffer.from(JSON.stringify(item), 'utf8');
@@ -63,6 +72,10 @@ export class StateEncoder {
     }
     pending += '}';
     chunks.push(Buffer.from(pending, 'utf8'));
-    return Buffer.concat(chunks);
+    return chunks;
   }
+}
+
+function isFrozenObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && Object.isFrozen(value);
 }

@@ -58,7 +58,7 @@ function errorCode(error: unknown): string | undefined {
  */
 export async function writeFileAtomic(
   target: string,
-  data: string | Buffer,
+  data: string | Buffer | readonly Buffer[],
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const fs = options.fs ?? nodeFs;
@@ -69,7 +69,8 @@ export async function writeFileAtomic(
     const handle = await fs.open(temp, 'wx', options.mode ?? 0o600);
     created = true;
     try {
-      await handle.writeFile(data);
+      if (Array.isArray(data)) await writeAll(handle, data as readonly Buffer[]);
+      else await handle.writeFile(data as string | Buffer);
       await handle.datasync();
     } finally {
       await handle.close();
@@ -81,6 +82,16 @@ export async function writeFileAtomic(
   } catch (error) {
     if (created) await fs.unlink(temp).catch(() => undefined);
     throw error;
+  }
+}
+
+/** Write every chunk with writev (libuv loops over IOV_MAX and short writes; we check the total). */
+async function writeAll(handle: nodeFs.FileHandle, chunks: readonly Buffer[]): Promise<void> {
+  let expected = 0;
+  for (const chunk of chunks) expected += chunk.length;
+  const { bytesWritten } = await handle.writev(chunks as Buffer[]);
+  if (bytesWritten !== expected) {
+    throw new AppError('ERR_STORE_WRITE', `short write: ${bytesWritten} of ${expected} bytes`);
   }
 }
 
@@ -120,7 +131,7 @@ export interface StateFileOptions<T> {
    */
   decode: (raw: unknown) => T;
   /** Serialise a document; must produce the bytes of JSON.stringify(data) (default: that). */
-  encode?: (data: T) => string | Buffer;
+  encode?: (data: T) => string | Buffer | Buffer[];
   fs?: AtomicFs;
 }
 
@@ -138,7 +149,7 @@ export class StateFile<T> implements Adapter<T> {
   source: StateFileSource = 'none';
   private readonly log: Logger;
   private readonly decode: (raw: unknown) => T;
-  private readonly encode: (data: T) => string | Buffer;
+  private readonly encode: (data: T) => string | Buffer | Buffer[];
   private readonly fs: AtomicFs;
   /** The main file failed to load: don't let the next write overwrite the good .bak with it. */
   private mainIsSuspect = false;

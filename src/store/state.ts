@@ -112,7 +112,7 @@ export class FileStateStore implements StateStore {
           loadedVersion = fromVersion;
           return doc;
         },
-        encode: (doc) => encoder.encode(doc),
+        encode: (doc) => encoder.chunks(doc),
         ...(options.fs ? { fs: options.fs } : {}),
       },
     );

@@ -161,6 +161,23 @@ test('the state file holds JSON.stringify(doc) after repository writes, and reop
   t.is(await fsp.readFile(join(stateDir, 'state.json'), 'utf8'), JSON.stringify(reopened.doc));
 });
 
+test('a document of more chunks than IOV_MAX (1024) is written whole', async (t) => {
+  const stateDir = await tempStateDir(t);
+  const store = await FileStateStore.open({ log: storeLog, clock: systemClock }, { stateDir });
+  t.teardown(() => store.close());
+  const repo = new LocalNodeRepository({ store, clock: systemClock });
+  const template = await repo.create({ name: 'n' });
+  for (let i = 0; i < 1500; i++) {
+    store.doc.nodes.push(
+      frozen({ ...template, uuid: `u${i}`, name: `n${i}`, extra: { text: 'é'.repeat(i % 7) } }),
+    );
+  }
+  await store.changed({ durable: true });
+  const encoder = new StateEncoder();
+  t.true(encoder.chunks(store.doc).length > 2048);
+  t.is(await fsp.readFile(join(stateDir, 'state.json'), 'utf8'), JSON.stringify(store.doc));
+});
+
 test('deepFreezeRecord freezes a record in place, nested values included', (t) => {
   const record = { a: { b: [{ c: 1 }] } };
   t.is(deepFreezeRecord(record), record);
