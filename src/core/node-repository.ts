@@ -101,6 +101,10 @@ export function validateNode(node: NodeRecord): void {
  * write. Callers get those frozen records; update()/updatePort() hand `mutate` a mutable clone.
  */
 export class LocalNodeRepository implements NodeRepository {
+  /** Position hints: node uuid → index in doc.nodes, port MAC → index in doc.ports (see at()). */
+  private readonly nodeHints = new PositionHints<NodeRecord>((n) => n.uuid);
+  private readonly portHints = new PositionHints<PortRecord>((p) => p.address);
+
   constructor(private readonly deps: { store: StateStore; clock: Clock }) {}
 
   private get doc() {
@@ -108,9 +112,8 @@ export class LocalNodeRepository implements NodeRepository {
   }
 
   get(idOrName: string): NodeRecord | undefined {
-    const key = idOrName.toLowerCase();
     return isUuid(idOrName)
-      ? this.doc.nodes.find((n) => n.uuid === key)
+      ? this.nodeHints.find(this.doc.nodes, idOrName.toLowerCase())
       : this.doc.nodes.find((n) => n.name === idOrName);
   }
 
@@ -213,7 +216,7 @@ export class LocalNodeRepository implements NodeRepository {
 
   portByAddress(mac: string): PortRecord | undefined {
     const normalized = normalizeMac(mac);
-    return normalized === null ? undefined : this.doc.ports.find((p) => p.address === normalized);
+    return normalized === null ? undefined : this.portHints.find(this.doc.ports, normalized);
   }
 
   private checkNewPort(input: NewPort): string {
@@ -285,5 +288,31 @@ export class LocalNodeRepository implements NodeRepository {
     if (this.doc.ports.length === before)
       throw new AppError('ERR_PORT_NOT_FOUND', `Port ${uuid} could not be found.`);
     await this.settle(false);
+  }
+}
+
+/**
+ * Where a record was last seen in a list, so lookups by key (several per /v1/continue, over
+ * 1,000+ nodes) need not scan the list. Only a hint: a position is used only if the record found
+ * there still has the key; otherwise the list is scanned as before and the position learnt, so the
+ * answer is always what `list.find(key)` gives, whoever changed the list (keys are unique in it).
+ */
+class PositionHints<T> {
+  private readonly positions = new Map<string, number>();
+  constructor(private readonly keyOf: (record: T) => string) {}
+
+  find(list: readonly T[], key: string): T | undefined {
+    const position = this.positions.get(key);
+    if (position !== undefined) {
+      const record = list[position];
+      if (record !== undefined && this.keyOf(record) === key) return record;
+    }
+    const index = list.findIndex((record) => this.keyOf(record) === key);
+    if (index < 0) {
+      this.positions.delete(key);
+      return undefined;
+    }
+    this.positions.set(key, index);
+    return list[index];
   }
 }
