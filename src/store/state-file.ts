@@ -20,11 +20,23 @@ export interface AtomicWriteOptions {
 }
 
 let tempCounter = 0;
+/** Random bytes for temp names, drawn 4 at a time from a block (one getrandom per 256 names). */
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+
+function randomHex4(): string {
+  if (randomOffset + 4 > randomPool.length) {
+    randomPool = randomBytes(1024);
+    randomOffset = 0;
+  }
+  randomOffset += 4;
+  return randomPool.toString('hex', randomOffset - 4, randomOffset);
+}
 
 /** A temp name in the target's directory (rename is only atomic within one file system). */
 export function tempPathFor(target: string): string {
   tempCounter += 1;
-  const suffix = `${process.pid}.${tempCounter}.${randomBytes(4).toString('hex')}`;
+  const suffix = `${process.pid}.${tempCounter}.${randomHex4()}`;
   return join(dirname(target), `.${basename(target)}.${suffix}.tmp`);
 }
 
