@@ -3,7 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from './errors.js';
 import { applyPatch, type PatchOperation } from './json-patch.js';
-import { frozenRecordCopy, normalizeMac, type NodeRecord, type PortRecord } from './node.js';
+import {
+  deepFreezeRecord,
+  frozenRecordCopy,
+  normalizeMac,
+  type NodeRecord,
+  type PortRecord,
+} from './node.js';
 import type { Clock } from './clock.js';
 import type { StateStore } from './ports.js';
 
@@ -96,8 +102,8 @@ export function validateNode(node: NodeRecord): void {
 }
 
 /**
- * Nodes and ports in the document are deep-frozen copies (frozenRecordCopy): every change
- * replaces the record, which lets the state store reuse the encoding of unchanged records on each
+ * Nodes and ports in the document are deep-frozen (frozenRecordCopy; loaded ones frozen by the
+ * constructor): every change replaces the record, which lets the state store reuse the encoding of unchanged records on each
  * write. Callers get those frozen records; update()/updatePort() hand `mutate` a mutable clone.
  */
 export class LocalNodeRepository implements NodeRepository {
@@ -105,7 +111,12 @@ export class LocalNodeRepository implements NodeRepository {
   private readonly nodeHints = new PositionHints<NodeRecord>((n) => n.uuid);
   private readonly portHints = new PositionHints<PortRecord>((p) => p.address);
 
-  constructor(private readonly deps: { store: StateStore; clock: Clock }) {}
+  constructor(private readonly deps: { store: StateStore; clock: Clock }) {
+    // Records loaded from disk become immutable too (from here on they are only replaced), so the
+    // store reuses their encoding from the first write on.
+    for (const node of deps.store.doc.nodes) deepFreezeRecord(node);
+    for (const port of deps.store.doc.ports) deepFreezeRecord(port);
+  }
 
   private get doc() {
     return this.deps.store.doc;

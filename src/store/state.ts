@@ -12,7 +12,6 @@ import {
   type StateDocument,
 } from '../core/introspection-record.js';
 import type { StateStore } from '../core/ports.js';
-import { deepFreezeRecord } from '../core/node.js';
 import { StateFile, type AtomicFs, type StateFileSource } from './state-file.js';
 import { StateEncoder } from './state-encoder.js';
 import { decodeStateDocument, stateMigrations, type MigrationTable } from './state-schema.js';
@@ -119,10 +118,6 @@ export class FileStateStore implements StateStore {
     const now = new Date(deps.clock.now()).toISOString();
     const db = new Low<StateDocument>(file, emptyStateDocument(now));
     await db.read();
-    // Nodes and ports are immutable records (core/node-repository.ts): freeze the loaded ones
-    // too, so their encoding is reused from the first write on.
-    for (const node of db.data.nodes) deepFreezeRecord(node);
-    for (const port of db.data.ports) deepFreezeRecord(port);
     const store = new FileStateStore(deps, options, db, file, loadedVersion);
     if (loadedVersion !== null && loadedVersion < currentVersion) {
       deps.log.info(

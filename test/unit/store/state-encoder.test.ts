@@ -127,7 +127,7 @@ test('repository records are deeply frozen: an in-place change throws instead of
   t.deepEqual(node.properties.root_device, { serial: 'S1' }, 'the previous record is untouched');
 });
 
-test('the state file holds JSON.stringify(doc) after repository writes, and reopened records are frozen', async (t) => {
+test('the state file holds JSON.stringify(doc) after repository writes; a repository freezes reopened records', async (t) => {
   const stateDir = await tempStateDir(t);
   const store = await FileStateStore.open({ log: storeLog, clock: systemClock }, { stateDir });
   const repo = new LocalNodeRepository({ store, clock: systemClock });
@@ -153,10 +153,11 @@ test('the state file holds JSON.stringify(doc) after repository writes, and reop
 
   const reopened = await FileStateStore.open({ log: storeLog, clock: systemClock }, { stateDir });
   t.teardown(() => reopened.close());
+  t.false(Object.isFrozen(reopened.doc.nodes[0]), 'the store itself leaves the document as loaded');
+  const reopenedRepo = new LocalNodeRepository({ store: reopened, clock: systemClock });
   t.true(reopened.doc.nodes.every((n) => Object.isFrozen(n) && Object.isFrozen(n.extra)));
   t.true(reopened.doc.ports.every((p) => Object.isFrozen(p.local_link_connection)));
   t.false(Object.isFrozen(reopened.doc.introspections[0]));
-  const reopenedRepo = new LocalNodeRepository({ store: reopened, clock: systemClock });
   await reopenedRepo.update(a.uuid, (n) => (n.traits = ['CUSTOM_X']), { durable: true });
   t.is(await fsp.readFile(join(stateDir, 'state.json'), 'utf8'), JSON.stringify(reopened.doc));
 });
