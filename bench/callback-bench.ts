@@ -117,7 +117,8 @@ try {
   console.log(
     `daemon (pid ${pid}): CPU ${(after.cpu - before.cpu).toFixed(2)} s during the run ` +
       `(${(((after.cpu - before.cpu) / wall) * 100).toFixed(0)} % of one core; ` +
-      `${(((after.cpu - before.cpu) / N) * 1000).toFixed(2)} ms per callback), ` +
+      `${(((after.cpu - before.cpu) / N) * 1000).toFixed(2)} ms per callback: ` +
+      `user ${(((after.user - before.user) / N) * 1000).toFixed(2)}, sys ${(((after.sys - before.sys) / N) * 1000).toFixed(2)}), ` +
       `peak RSS (VmHWM) ${after.hwmMiB.toFixed(0)} MiB, RSS now ${after.rssMiB.toFixed(0)} MiB`,
   );
   for (const f of failures.slice(0, 5)) console.log(`  failure: ${f}`);

@@ -170,14 +170,26 @@ export function percentile(sorted: number[], p: number): number {
   return sorted[Math.max(0, idx)] as number;
 }
 
-/** utime+stime (s) and VmHWM/VmRSS (MiB) of a process from /proc. */
-export function procStats(pid: number): { cpu: number; hwmMiB: number; rssMiB: number } {
+/** utime+stime (s; also apart) and VmHWM/VmRSS (MiB) of a process from /proc. */
+export function procStats(pid: number): {
+  cpu: number;
+  user: number;
+  sys: number;
+  hwmMiB: number;
+  rssMiB: number;
+} {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const ticks = Number(fields[11]) + Number(fields[12]);
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
   const kb = (key: string): number => Number(new RegExp(`${key}:\\s+(\\d+)`).exec(status)?.[1] ?? NaN);
-  return { cpu: ticks / 100, hwmMiB: kb('VmHWM') / 1024, rssMiB: kb('VmRSS') / 1024 };
+  return {
+    cpu: ticks / 100,
+    user: Number(fields[11]) / 100,
+    sys: Number(fields[12]) / 100,
+    hwmMiB: kb('VmHWM') / 1024,
+    rssMiB: kb('VmRSS') / 1024,
+  };
 }
 
 export interface Serve {

@@ -77,6 +77,23 @@ export function bmcAddressOfNode(driverInfo: DriverInfo, fields: readonly string
   return null;
 }
 
+function multiplicity(values: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const v of values) counts.set(v, (counts.get(v) ?? 0) + 1);
+  return counts;
+}
+
+/** Sum of the weights of the distinct values of `held` (a record may list a value twice). */
+function weightOf(held: readonly string[], weights: ReadonlyMap<string, number>): number {
+  let sum = 0;
+  for (let i = 0; i < held.length; i++) {
+    const value = held[i] as string;
+    const weight = weights.get(value);
+    if (weight !== undefined && held.indexOf(value) === i) sum += weight;
+  }
+  return sum;
+}
+
 export interface LookupResult {
   uuid: string;
   score: number;
@@ -98,11 +115,15 @@ export function lookupNode(
       ),
     };
   }
+  // One point per (name, value) of the data that the record holds. Walked from the record's side
+  // (finished records hold none), with each data value's multiplicity, so that the score is the
+  // same as testing every data value against every record, in O(records) instead.
+  const bmcWeight = multiplicity(bmcs);
+  const macWeight = multiplicity(macs);
   const scores = new Map<string, number>();
   for (const record of records) {
-    let score = 0;
-    for (const bmc of bmcs) if (record.attributes.bmc_address.includes(bmc)) score += 1;
-    for (const mac of macs) if (record.attributes.mac.includes(mac)) score += 1;
+    const score =
+      weightOf(record.attributes.bmc_address, bmcWeight) + weightOf(record.attributes.mac, macWeight);
     if (score > 0) scores.set(record.uuid, score);
   }
   if (scores.size === 0) {

@@ -3,7 +3,13 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from './errors.js';
 import { applyPatch, type PatchOperation } from './json-patch.js';
-import { normalizeMac, type NodeRecord, type PortRecord } from './node.js';
+import {
+  deepFreezeRecord,
+  frozenRecordCopy,
+  normalizeMac,
+  type NodeRecord,
+  type PortRecord,
+} from './node.js';
 import type { Clock } from './clock.js';
 import type { StateStore } from './ports.js';
 
@@ -95,17 +101,30 @@ export function validateNode(node: NodeRecord): void {
   if (problems.length > 0) throw new AppError('ERR_NODE_INVALID', `invalid node: ${problems.join('; ')}`);
 }
 
+/**
+ * Nodes and ports in the document are deep-frozen (frozenRecordCopy; loaded ones frozen by the
+ * constructor): every change replaces the record, which lets the state store reuse the encoding of unchanged records on each
+ * write. Callers get those frozen records; update()/updatePort() hand `mutate` a mutable clone.
+ */
 export class LocalNodeRepository implements NodeRepository {
-  constructor(private readonly deps: { store: StateStore; clock: Clock }) {}
+  /** Position hints: node uuid → index in doc.nodes, port MAC → index in doc.ports (see at()). */
+  private readonly nodeHints = new PositionHints<NodeRecord>((n) => n.uuid);
+  private readonly portHints = new PositionHints<PortRecord>((p) => p.address);
+
+  constructor(private readonly deps: { store: StateStore; clock: Clock }) {
+    // Records loaded from disk become immutable too (from here on they are only replaced), so the
+    // store reuses their encoding from the first write on.
+    for (const node of deps.store.doc.nodes) deepFreezeRecord(node);
+    for (const port of deps.store.doc.ports) deepFreezeRecord(port);
+  }
 
   private get doc() {
     return this.deps.store.doc;
   }
 
   get(idOrName: string): NodeRecord | undefined {
-    const key = idOrName.toLowerCase();
     return isUuid(idOrName)
-      ? this.doc.nodes.find((n) => n.uuid === key)
+      ? this.nodeHints.find(this.doc.nodes, idOrName.toLowerCase())
       : this.doc.nodes.find((n) => n.name === idOrName);
   }
 
@@ -145,10 +164,11 @@ export class LocalNodeRepository implements NodeRepository {
     const macs = (options.ports ?? []).map((p) => this.checkNewPort(p));
     if (new Set(macs).size !== macs.length)
       throw new AppError('ERR_PORT_CONFLICT', 'duplicate MAC addresses in ports');
-    this.doc.nodes.push(node);
+    const stored = frozenRecordCopy(node);
+    this.doc.nodes.push(stored);
     for (const port of options.ports ?? []) this.doc.ports.push(this.makePort(uuid, port));
     await this.deps.store.changed({ durable: true });
-    return node;
+    return stored;
   }
 
   async patch(uuid: string, operations: PatchOperation[]): Promise<NodeRecord> {
@@ -187,10 +207,11 @@ export class LocalNodeRepository implements NodeRepository {
     next.uuid = current.uuid;
     next.created_at = current.created_at;
     next.updated_at = iso(this.deps.clock);
+    const stored = frozenRecordCopy(next);
     const index = this.doc.nodes.indexOf(current);
-    this.doc.nodes[index] = next;
+    this.doc.nodes[index] = stored;
     await this.settle(durable);
-    return next;
+    return stored;
   }
 
   async delete(uuid: string): Promise<void> {
@@ -206,7 +227,7 @@ export class LocalNodeRepository implements NodeRepository {
 
   portByAddress(mac: string): PortRecord | undefined {
     const normalized = normalizeMac(mac);
-    return normalized === null ? undefined : this.doc.ports.find((p) => p.address === normalized);
+    return normalized === null ? undefined : this.portHints.find(this.doc.ports, normalized);
   }
 
   private checkNewPort(input: NewPort): string {
@@ -224,7 +245,7 @@ export class LocalNodeRepository implements NodeRepository {
   }
 
   private makePort(nodeUuid: string, input: NewPort): PortRecord {
-    return {
+    return frozenRecordCopy({
       uuid: randomUUID(),
       address: normalizeMac(input.address) as string,
       node_uuid: nodeUuid,
@@ -234,7 +255,7 @@ export class LocalNodeRepository implements NodeRepository {
       extra: { ...(input.extra ?? {}) },
       created_at: iso(this.deps.clock),
       updated_at: null,
-    };
+    });
   }
 
   async createPort(nodeUuid: string, input: NewPort): Promise<PortRecord> {
@@ -255,9 +276,10 @@ export class LocalNodeRepository implements NodeRepository {
     next.uuid = current.uuid;
     next.address = current.address;
     next.updated_at = iso(this.deps.clock);
-    this.doc.ports[index] = next;
+    const stored = frozenRecordCopy(next);
+    this.doc.ports[index] = stored;
     await this.settle(false);
-    return next;
+    return stored;
   }
 
   /**
@@ -277,5 +299,31 @@ export class LocalNodeRepository implements NodeRepository {
     if (this.doc.ports.length === before)
       throw new AppError('ERR_PORT_NOT_FOUND', `Port ${uuid} could not be found.`);
     await this.settle(false);
+  }
+}
+
+/**
+ * Where a record was last seen in a list, so lookups by key (several per /v1/continue, over
+ * 1,000+ nodes) need not scan the list. Only a hint: a position is used only if the record found
+ * there still has the key; otherwise the list is scanned as before and the position learnt, so the
+ * answer is always what `list.find(key)` gives, whoever changed the list (keys are unique in it).
+ */
+class PositionHints<T> {
+  private readonly positions = new Map<string, number>();
+  constructor(private readonly keyOf: (record: T) => string) {}
+
+  find(list: readonly T[], key: string): T | undefined {
+    const position = this.positions.get(key);
+    if (position !== undefined) {
+      const record = list[position];
+      if (record !== undefined && this.keyOf(record) === key) return record;
+    }
+    const index = list.findIndex((record) => this.keyOf(record) === key);
+    if (index < 0) {
+      this.positions.delete(key);
+      return undefined;
+    }
+    this.positions.set(key, index);
+    return list[index];
   }
 }

@@ -77,3 +77,34 @@ export function normalizeBootInterface(value: unknown): string | null {
   const prefixed = /^01[-:]([0-9a-f]{2}(?:[-:][0-9a-f]{2}){5})$/i.exec(trimmed);
   return normalizeMac(prefixed ? prefixed[1] : trimmed);
 }
+
+/**
+ * A deep copy of a JSON-like record, every object and array in it frozen. The repository stores
+ * nodes and ports only in this form: they are replaced, never mutated in place, so the state store
+ * may reuse a record's encoding for as long as the same object is in the document (store/
+ * state-encoder.ts). Copying first keeps us from freezing objects a caller still owns (hook data,
+ * request bodies). Non-plain objects (none are expected in a record) are kept and frozen as they are.
+ */
+export function frozenRecordCopy<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  if (Array.isArray(value)) return Object.freeze(value.map((item: unknown) => frozenRecordCopy(item))) as T;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto !== Object.prototype && proto !== null) return Object.freeze(value);
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const item = frozenRecordCopy((value as Record<string, unknown>)[key]);
+    // A JSON key "__proto__" is an own property; plain assignment would set the prototype.
+    if (key === '__proto__')
+      Object.defineProperty(copy, key, { value: item, enumerable: true, writable: true });
+    else copy[key] = item;
+  }
+  return Object.freeze(copy) as T;
+}
+
+/** Freeze a record the caller owns (e.g. just loaded from disk) in place, deeply; see frozenRecordCopy. */
+export function deepFreezeRecord<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  Object.freeze(value);
+  for (const key of Object.keys(value)) deepFreezeRecord((value as Record<string, unknown>)[key]);
+  return value;
+}

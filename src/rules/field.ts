@@ -1,13 +1,21 @@
 // Rule condition fields: `[data://|node://]<JSONPath>`; data:// (the default) addresses the
 // processed introspection data, node:// the node record (secrets masked).
 import { parseJsonPath, type CompiledPath } from './jsonpath.js';
+import { boundedMemo } from './memo.js';
 
 export type FieldScheme = 'data' | 'node';
 
 export type FieldParse = { ok: true; scheme: FieldScheme; path: CompiledPath } | { ok: false; error: string };
 
+/** Parsed once per distinct field string: every callback evaluates every rule's conditions. */
+const parseMemo = boundedMemo(parseFieldText);
+
 export function parseRuleField(field: unknown): FieldParse {
   if (typeof field !== 'string') return { ok: false, error: 'field must be a string' };
+  return parseMemo(field);
+}
+
+function parseFieldText(field: string): FieldParse {
   const parts = field.split('://');
   let scheme = 'data';
   let path = field;

@@ -1,6 +1,7 @@
 // IPv4/IPv6 addresses and CIDR networks for the `in-net` condition (netaddr semantics: a network
 // may have host bits set, a bare address is a /32 or /128; families never match each other).
 import { isIPv4, isIPv6 } from 'node:net';
+import { boundedMemo } from './memo.js';
 
 export interface IpNetwork {
   family: 4 | 6;
@@ -36,9 +37,18 @@ export function parseIp(value: unknown): { family: 4 | 6; value: bigint } | null
   return null;
 }
 
+export type NetworkParse = { ok: true; net: IpNetwork } | { ok: false; error: string };
+
+/** Parsed once per distinct network string: every callback evaluates every in-net condition. */
+const networkMemo = boundedMemo(parseNetworkText);
+
 /** Parse `addr[/prefix]`; error text is suitable for a 400 message. */
-export function parseNetwork(value: unknown): { ok: true; net: IpNetwork } | { ok: false; error: string } {
+export function parseNetwork(value: unknown): NetworkParse {
   if (typeof value !== 'string') return { ok: false, error: 'network must be a string like 192.0.2.0/24' };
+  return networkMemo(value);
+}
+
+function parseNetworkText(value: string): NetworkParse {
   const [addr = '', prefixText, extra] = value.trim().split('/');
   if (extra !== undefined) return { ok: false, error: `invalid IP network ${JSON.stringify(value)}` };
   const ip = parseIp(addr);

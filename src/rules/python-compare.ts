@@ -1,8 +1,22 @@
 // Python semantics for the comparison conditions: numeric coercion of the field when the rule's
 // value is numeric (ironic-inspector's `coerce`), `==` deep equality and ordering with TypeError.
 
-/** Thrown for a comparison Python would reject (e.g. int('abc'), 'a' < 1); caught by the engine. */
-export class ConditionCheckError extends Error {}
+/**
+ * Thrown for a comparison Python would reject (e.g. int('abc'), 'a' < 1); caught by the engine,
+ * which keeps only the message. Built without a stack trace: it is routine on the callback path
+ * (e.g. in-net over interfaces without an address) and capturing the stack was most of its cost.
+ */
+export class ConditionCheckError extends Error {
+  constructor(message: string) {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      super(message);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+}
 
 const INT_RE = /^\s*[+-]?\d+(?:_\d+)*\s*$/;
 const FLOAT_RE = /^\s*[+-]?(?:(?:\d+(?:_\d+)*)?\.?\d+(?:_\d+)*(?:[eE][+-]?\d+)?|\d+\.|inf|infinity|nan)\s*$/i;

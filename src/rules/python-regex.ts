@@ -1,10 +1,19 @@
 // Rule regexes are written for Python's `re`; translate the common Python-only syntax to a JS
 // RegExp: named groups `(?P<n>…)`, back-references `(?P=n)`, `\A`/`\Z`, leading inline flags.
 
+import { boundedMemo } from './memo.js';
+
 export type RegexResult = { ok: true; regex: RegExp } | { ok: false; error: string };
+
+/** Compiled once per distinct pattern: every callback evaluates every rule's conditions. */
+const compileMemo = boundedMemo((key) => compileUncached(key.slice(1), key.startsWith('^')));
 
 /** Compile a Python-style pattern; `anchored` wraps it for a full match (the `matches` op). */
 export function compilePythonRegex(pattern: string, anchored = false): RegexResult {
+  return compileMemo(`${anchored ? '^' : '-'}${pattern}`);
+}
+
+function compileUncached(pattern: string, anchored: boolean): RegexResult {
   let src = pattern;
   let flags = '';
   const inline = /^\(\?([aiLmsux]+)\)/.exec(src);

@@ -20,11 +20,23 @@ export interface AtomicWriteOptions {
 }
 
 let tempCounter = 0;
+/** Random bytes for temp names, drawn 4 at a time from a block (one getrandom per 256 names). */
+let randomPool = Buffer.alloc(0);
+let randomOffset = 0;
+
+function randomHex4(): string {
+  if (randomOffset + 4 > randomPool.length) {
+    randomPool = randomBytes(1024);
+    randomOffset = 0;
+  }
+  randomOffset += 4;
+  return randomPool.toString('hex', randomOffset - 4, randomOffset);
+}
 
 /** A temp name in the target's directory (rename is only atomic within one file system). */
 export function tempPathFor(target: string): string {
   tempCounter += 1;
-  const suffix = `${process.pid}.${tempCounter}.${randomBytes(4).toString('hex')}`;
+  const suffix = `${process.pid}.${tempCounter}.${randomHex4()}`;
   return join(dirname(target), `.${basename(target)}.${suffix}.tmp`);
 }
 
@@ -58,7 +70,7 @@ function errorCode(error: unknown): string | undefined {
  */
 export async function writeFileAtomic(
   target: string,
-  data: string | Buffer,
+  data: string | Buffer | readonly Buffer[],
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const fs = options.fs ?? nodeFs;
@@ -69,7 +81,8 @@ export async function writeFileAtomic(
     const handle = await fs.open(temp, 'wx', options.mode ?? 0o600);
     created = true;
     try {
-      await handle.writeFile(data);
+      if (Array.isArray(data)) await writeAll(handle, data as readonly Buffer[]);
+      else await handle.writeFile(data as string | Buffer);
       await handle.datasync();
     } finally {
       await handle.close();
@@ -81,6 +94,16 @@ export async function writeFileAtomic(
   } catch (error) {
     if (created) await fs.unlink(temp).catch(() => undefined);
     throw error;
+  }
+}
+
+/** Write every chunk with writev (libuv loops over IOV_MAX and short writes; we check the total). */
+async function writeAll(handle: nodeFs.FileHandle, chunks: readonly Buffer[]): Promise<void> {
+  let expected = 0;
+  for (const chunk of chunks) expected += chunk.length;
+  const { bytesWritten } = await handle.writev(chunks as Buffer[]);
+  if (bytesWritten !== expected) {
+    throw new AppError('ERR_STORE_WRITE', `short write: ${bytesWritten} of ${expected} bytes`);
   }
 }
 
@@ -119,6 +142,8 @@ export interface StateFileOptions<T> {
    * AppError `ERR_STORE_VERSION` is final (no fallback to the backup, which is older still).
    */
   decode: (raw: unknown) => T;
+  /** Serialise a document; must produce the bytes of JSON.stringify(data) (default: that). */
+  encode?: (data: T) => string | Buffer | Buffer[];
   fs?: AtomicFs;
 }
 
@@ -136,6 +161,7 @@ export class StateFile<T> implements Adapter<T> {
   source: StateFileSource = 'none';
   private readonly log: Logger;
   private readonly decode: (raw: unknown) => T;
+  private readonly encode: (data: T) => string | Buffer | Buffer[];
   private readonly fs: AtomicFs;
   /** The main file failed to load: don't let the next write overwrite the good .bak with it. */
   private mainIsSuspect = false;
@@ -145,6 +171,7 @@ export class StateFile<T> implements Adapter<T> {
     this.path = options.path;
     this.backupPath = `${options.path}.bak`;
     this.decode = options.decode;
+    this.encode = options.encode ?? ((data) => JSON.stringify(data));
     this.fs = options.fs ?? nodeFs;
   }
 
@@ -190,7 +217,8 @@ export class StateFile<T> implements Adapter<T> {
   }
 
   async write(data: T): Promise<void> {
-    const json = JSON.stringify(data);
+    // Synchronous: the snapshot of the document is taken before the first await.
+    const json = this.encode(data);
     await writeFileAtomic(this.path, json, {
       mode: 0o600,
       fs: this.fs,

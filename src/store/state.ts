@@ -13,6 +13,7 @@ import {
 } from '../core/introspection-record.js';
 import type { StateStore } from '../core/ports.js';
 import { StateFile, type AtomicFs, type StateFileSource } from './state-file.js';
+import { StateEncoder } from './state-encoder.js';
 import { decodeStateDocument, stateMigrations, type MigrationTable } from './state-schema.js';
 
 export interface FileStateStoreDeps {
@@ -100,6 +101,7 @@ export class FileStateStore implements StateStore {
     let loadedVersion: number | null = null;
     const migrations = options.migrations ?? stateMigrations;
     const currentVersion = options.currentVersion ?? CURRENT_SCHEMA_VERSION;
+    const encoder = new StateEncoder();
     const file = new StateFile<StateDocument>(
       { log: deps.log },
       {
@@ -109,6 +111,7 @@ export class FileStateStore implements StateStore {
           loadedVersion = fromVersion;
           return doc;
         },
+        encode: (doc) => encoder.chunks(doc),
         ...(options.fs ? { fs: options.fs } : {}),
       },
     );

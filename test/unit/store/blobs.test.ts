@@ -62,6 +62,49 @@ test('deleteData removes every file of the node', async (t) => {
   await t.notThrowsAsync(blobs.deleteData(UUID), 'deleting twice is fine');
 });
 
+test('data is written again after deleteData removed the node directory', async (t) => {
+  const stateDir = await tempStateDir(t);
+  const blobs = new FileBlobStore({ log: silentLog }, { stateDir });
+  await blobs.putData(UUID, 'processed', '{"a":1}');
+  await blobs.deleteData(UUID);
+  await blobs.putData(UUID, 'processed', '{"a":2}');
+  t.is(await blobs.getData(UUID, 'processed'), '{"a":2}');
+  t.is((await fsp.stat(join(stateDir, 'introspection', UUID))).mode & 0o777, 0o700);
+});
+
+test('a node directory removed behind the store is created again on the next write', async (t) => {
+  const stateDir = await tempStateDir(t);
+  const blobs = new FileBlobStore({ log: silentLog }, { stateDir });
+  await blobs.putData(UUID, 'unprocessed', '{"a":1}');
+  await fsp.rm(join(stateDir, 'introspection'), { recursive: true });
+  await blobs.putData(UUID, 'unprocessed', '{"a":2}');
+  t.is(await blobs.getData(UUID, 'unprocessed'), '{"a":2}');
+  const logs = join(stateDir, 'logs');
+  await blobs.putRamdiskLogs(logs, 'one.tar.gz', Buffer.from('1'));
+  await fsp.rm(logs, { recursive: true });
+  t.is(await blobs.putRamdiskLogs(logs, 'two.tar.gz', Buffer.from('2')), join(logs, 'two.tar.gz'));
+  t.deepEqual(await fsp.readdir(logs), ['two.tar.gz']);
+});
+
+test('only the first write into a directory creates it and fsyncs its parent', async (t) => {
+  const stateDir = await tempStateDir(t);
+  const opened: string[] = [];
+  const fs = {
+    ...fsp,
+    open: ((path: string, ...rest: unknown[]) => {
+      opened.push(path);
+      return (fsp.open as (...a: unknown[]) => unknown)(path, ...rest);
+    }) as typeof fsp.open,
+  };
+  const blobs = new FileBlobStore({ log: silentLog }, { stateDir, fs });
+  const root = join(stateDir, 'introspection');
+  await blobs.putData(UUID, 'unprocessed', '{}');
+  t.true(opened.includes(root), 'the new directory is made durable in its parent');
+  opened.length = 0;
+  await blobs.putData(UUID, 'processed', '{}');
+  t.false(opened.includes(root));
+});
+
 test('a failed data write is ERR_STORE_DATA_WRITE naming the errno and keeps the previous file', async (t) => {
   const fs = failingFs();
   const blobs = new FileBlobStore({ log: silentLog }, { stateDir: await tempStateDir(t), fs });
