@@ -334,6 +334,17 @@ export interface AdoptedBindings {
   dropped: string[];
 }
 
+/** What every handler reads about one request (handle and its dry run, preview). */
+function requestContext(
+  p: DhcpPacket,
+  type: number,
+  typeName: string,
+  mac: string,
+  via: ReceivedVia,
+): RequestCtx {
+  return { p, type, typeName, mac, kind: classifyClient(p), via, relayed: p.giaddr !== '0.0.0.0' };
+}
+
 export interface ResponderDeps {
   clock: Clock;
   decide?: DecideFn;
@@ -491,15 +502,7 @@ export class DhcpResponder {
     if (type === undefined) {
       return this.ignore(mac, typeName, 'BOOTP request without option 53', 'ignored:bootp', 'debug');
     }
-    const ctx: RequestCtx = {
-      p,
-      type,
-      typeName,
-      mac,
-      kind: classifyClient(p),
-      via,
-      relayed: p.giaddr !== '0.0.0.0',
-    };
+    const ctx = requestContext(p, type, typeName, mac, via);
     if (this.options.mode === 'proxy') return this.handleProxy(ctx);
     switch (type) {
       case MessageType.DISCOVER:
@@ -529,15 +532,7 @@ export class DhcpResponder {
     if (p.op !== 1 || type === undefined) {
       return this.ignore(mac, typeName, 'not a DHCP request', 'ignored:not-request', 'debug');
     }
-    const ctx: RequestCtx = {
-      p,
-      type,
-      typeName,
-      mac,
-      kind: classifyClient(p),
-      via,
-      relayed: p.giaddr !== '0.0.0.0',
-    };
+    const ctx = requestContext(p, type, typeName, mac, via);
     // handleProxy mutates nothing; in full mode only DISCOVER has a side-effect-free dry run.
     if (this.options.mode === 'proxy') return this.handleProxy(ctx);
     if (type !== MessageType.DISCOVER) {
