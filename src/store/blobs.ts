@@ -6,7 +6,7 @@ import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import { AppError } from '../core/errors.js';
 import type { BlobStore, DataKind } from '../core/ports.js';
-import { fsyncDirectory, writeFileAtomic, type AtomicFs } from './state-file.js';
+import { errorCode, fsyncDirectory, writeFileAtomic, type AtomicFs } from './state-file.js';
 
 export interface FileBlobStoreDeps {
   log: Logger;
@@ -30,10 +30,6 @@ export function isSafeFileName(name: string): boolean {
     !name.includes('..') &&
     !name.includes('\0')
   );
-}
-
-function errorCode(error: unknown): string | undefined {
-  return (error as NodeJS.ErrnoException | null)?.code;
 }
 
 /**

@@ -20,23 +20,11 @@ export interface AtomicWriteOptions {
 }
 
 let tempCounter = 0;
-/** Random bytes for temp names, drawn 4 at a time from a block (one getrandom per 256 names). */
-let randomPool = Buffer.alloc(0);
-let randomOffset = 0;
-
-function randomHex4(): string {
-  if (randomOffset + 4 > randomPool.length) {
-    randomPool = randomBytes(1024);
-    randomOffset = 0;
-  }
-  randomOffset += 4;
-  return randomPool.toString('hex', randomOffset - 4, randomOffset);
-}
 
 /** A temp name in the target's directory (rename is only atomic within one file system). */
 export function tempPathFor(target: string): string {
   tempCounter += 1;
-  const suffix = `${process.pid}.${tempCounter}.${randomHex4()}`;
+  const suffix = `${process.pid}.${tempCounter}.${randomBytes(4).toString('hex')}`;
   return join(dirname(target), `.${basename(target)}.${suffix}.tmp`);
 }
 
@@ -56,7 +44,8 @@ export async function fsyncDirectory(dir: string, fs: AtomicFs = nodeFs): Promis
   }
 }
 
-function errorCode(error: unknown): string | undefined {
+/** The errno code of a file-system error (`ENOSPC`, …), if it has one. */
+export function errorCode(error: unknown): string | undefined {
   return typeof error === 'object' && error !== null && 'code' in error
     ? String((error as { code: unknown }).code)
     : undefined;
