@@ -41,18 +41,9 @@ const daemon = await startServe(
   { stateDir, url: `http://127.0.0.1:${port}` },
 );
 
-// must() carries no credentials: with --basic, set-up goes through a small authenticated wrapper.
-async function call(method: string, path: string, body?: unknown): Promise<unknown> {
-  if (!auth) return must(daemon.url, method, path, body);
-  const r = await fetch(`${daemon.url}${path}`, {
-    method,
-    headers: { authorization: auth, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await r.text();
-  if (r.status >= 300) throw new Error(`${method} ${path}: ${r.status} ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : undefined;
-}
+/** Set-up calls, with the credentials when --basic. */
+const call = (method: string, path: string, body?: unknown): Promise<unknown> =>
+  must(daemon.url, method, path, body, auth ? { authorization: auth } : {});
 
 interface WrkResult {
   rps: number;
@@ -133,7 +124,7 @@ try {
     ['status  GET /v1/introspection/<uuid> (rotating)', statusLua, '/'],
     ['list    GET /v1/introspection?limit=50 (a page)', plainLua, '/v1/introspection?limit=50'],
     [
-      'list    GET /v1/introspection (default limit = api_max_limit: all 1000)',
+      `list    GET /v1/introspection (default limit = api_max_limit: all ${N})`,
       plainLua,
       '/v1/introspection',
     ],

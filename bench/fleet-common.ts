@@ -257,12 +257,17 @@ export async function pool(n: number, c: number, fn: (i: number) => Promise<void
 }
 
 /** A JSON API call that must succeed (status < 300). */
-export async function must(base: string, method: string, path: string, body?: unknown): Promise<unknown> {
+export async function must(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<unknown> {
   const r = await fetch(`${base}${path}`, {
     method,
-    ...(body === undefined
-      ? {}
-      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   const text = await r.text();
   if (r.status >= 300) throw new Error(`${method} ${path} → ${r.status}: ${text}`);
